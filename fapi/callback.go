@@ -43,12 +43,12 @@ func ParseCallback(s string) (*Callback, error) {
 			return nil, fmt.Errorf("fapi: callback URL: %w", err)
 		}
 		q := u.Query()
-		if q.Has("code") || q.Has("state") || q.Has("id_token") {
+		if q.Has("code") || q.Has("id_token") || (q.Has("state") && !q.Has("error")) {
 			return nil, errors.New("fapi: callback carries code, state or id_token in the query; the hybrid flow answers in the fragment")
 		}
 		frag = u.Fragment
 		if frag == "" && q.Has("error") {
-			frag = u.RawQuery
+			frag = u.RawQuery // an authorization server that cannot honour response_mode answers errors in the query
 		}
 	}
 	frag = strings.TrimPrefix(frag, "#")
