@@ -1,8 +1,10 @@
 package payments
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -168,10 +170,12 @@ func (c *collector) add(item int, field string, err error, format string, args .
 	c.errs = append(c.errs, &ValidationError{Item: item, Field: field, Rule: fmt.Sprintf(format, args...), Err: err})
 }
 
-// err returns nil or the ValidationErrors, never a typed nil.
+// err returns nil or the ValidationErrors in checklist order, never a typed
+// nil.
 func (c *collector) err() error {
 	if len(c.errs) == 0 {
 		return nil
 	}
+	slices.SortStableFunc(c.errs, func(a, b *ValidationError) int { return cmp.Compare(a.Item, b.Item) })
 	return c.errs
 }
