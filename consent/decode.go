@@ -217,10 +217,31 @@ func checkConsent(es *ValidationErrors, c *Consent, tree map[string]any) {
 		es.add("status", 0, ErrUnknownStatus, "unknown status %q", c.Status)
 	}
 	if c.StatusUpdateDateTime.IsZero() {
-		es.add("statusUpdateDateTime", 0, ErrRequired, "is required")
+		es.add("statusUpdateDateTime", 0, ErrRequired, "is required (and cannot be 0001-01-01T00:00:00Z)")
 	}
 	if c.CreationDateTime.IsZero() {
-		es.add("creationDateTime", 0, ErrRequired, "is required")
+		es.add("creationDateTime", 0, ErrRequired, "is required (and cannot be 0001-01-01T00:00:00Z)")
+	}
+	// DateTime's zero value means "absent", so the one instant it cannot
+	// carry is refused rather than silently lost.
+	type instant struct {
+		path string
+		t    *DateTime
+	}
+	instants := []instant{
+		{"expirationDateTime", c.ExpirationDateTime}, {"authorisedAtDateTime", c.AuthorisedAtDateTime},
+		{"updatedAtDateTime", c.UpdatedAtDateTime},
+	}
+	if c.Rejection != nil {
+		instants = append(instants, instant{"rejection.rejectedAt", c.Rejection.RejectedAt})
+	}
+	if c.Revocation != nil {
+		instants = append(instants, instant{"revocation.revokedAt", c.Revocation.RevokedAt})
+	}
+	for _, f := range instants {
+		if f.t != nil && f.t.IsZero() {
+			es.add(f.path, 0, ErrOutOfRange, "0001-01-01T00:00:00Z is not a usable instant")
+		}
 	}
 	checkResponseCreditors(es, c.Creditors)
 	checkResponseConfiguration(es, &c.RecurringConfiguration, tree)

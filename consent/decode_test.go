@@ -246,6 +246,15 @@ func TestDecodeConsentRejects(t *testing.T) {
 			d.set("recurringConsentId", 1).set("expirationDateTime", "amanhã")
 		}, want: []violation{{"recurringConsentId", 0, consent.ErrFormat}, {"expirationDateTime", 0, consent.ErrFormat}}},
 
+		{name: "the zero instant cannot be carried", edit: func(d jsonDoc) {
+			d.set("updatedAtDateTime", "0001-01-01T00:00:00Z").set("rejection", map[string]any{
+				"rejectedBy": "USUARIO", "rejectedFrom": "DETENTORA", "rejectedAt": "0001-01-01T00:00:00Z",
+				"reason": map[string]any{"code": "NAO_INFORMADO"},
+			})
+		}, want: []violation{{"updatedAtDateTime", 0, consent.ErrOutOfRange}, {"rejection.rejectedAt", 0, consent.ErrOutOfRange}}},
+		{name: "zero creation instant", edit: func(d jsonDoc) { d.set("creationDateTime", "0001-01-01T00:00:00Z") },
+			want: []violation{{"creationDateTime", 0, consent.ErrRequired}}},
+
 		// Required fields.
 		{name: "no id", edit: func(d jsonDoc) { d.del("recurringConsentId") },
 			want: []violation{{"recurringConsentId", 0, consent.ErrRequired}}},
