@@ -435,3 +435,12 @@ func wantOAuthError(t testing.TB, status int, body map[string]any, wantStatus in
 		t.Fatalf("error %s has no error_description", wantCode)
 	}
 }
+
+func sandboxDecision(deny bool, subject, acr string) sandbox.AuthorizationDecision {
+	return sandbox.AuthorizationDecision{Deny: deny, Subject: subject, ACR: acr}
+}
+
+func b64json(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
