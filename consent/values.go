@@ -37,6 +37,7 @@ type ValueError struct {
 	Rule  string
 }
 
+// Error returns "consent: invalid <type> "<value>": <rule>".
 func (e *ValueError) Error() string {
 	return fmt.Sprintf("consent: invalid %s %q: %s", e.Type, e.Value, e.Rule)
 }

@@ -214,6 +214,7 @@ var goEscapes = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 // match on a timeout, and none is set, so an error is a non-match.
 type ecmaMatcher struct{ re *regexp2.Regexp }
 
+// MatchString reports whether s matches; a match error counts as no match.
 func (m ecmaMatcher) MatchString(s string) bool {
 	ok, err := m.re.MatchString(s)
 	return ok && err == nil
