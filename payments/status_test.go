@@ -1,11 +1,6 @@
 package payments_test
 
 import (
-	"os"
-	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -114,31 +109,4 @@ func TestRejectionCodeTable1(t *testing.T) {
 		require.False(t, c.IntradayRetryAllowed())
 		require.False(t, c.HolderRetriesSameDay())
 	})
-}
-
-// TestRejectionCodesMatchSpec checks that the package knows exactly the
-// 2.2.0 enum plus CONSENTIMENTO_REVOGADO, reading the official YAML.
-func TestRejectionCodesMatchSpec(t *testing.T) {
-	t.Parallel()
-	dir := os.Getenv("PIXAUTO_SPEC_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "spec")
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "api_automatic_payments_-_open_finance_brasil", "2.2.0.yaml"))
-	if os.IsNotExist(err) {
-		t.Skip("specification not available")
-	}
-	require.NoError(t, err)
-	text := strings.ReplaceAll(string(raw), "\r\n", "\n")
-	block := regexp.MustCompile(`(?s)\n    EnumRejectionReasonCode:\n      type: string\n      enum:\n(.*?)\n      example`).FindStringSubmatch(text)
-	require.NotNil(t, block)
-	var codes []string
-	for _, line := range strings.Split(block[1], "\n") {
-		codes = append(codes, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "-")))
-	}
-	require.Len(t, codes, 21)
-	for _, c := range codes {
-		require.True(t, payments.RejectionCode(c).Known(), c)
-	}
-	require.False(t, slices.Contains(codes, string(payments.RejectionConsentimentoRevogado)))
 }
