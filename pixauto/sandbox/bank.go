@@ -282,8 +282,8 @@ func (b *Bank) Requests() []Request {
 }
 
 // Client returns an HTTP client for itp: it trusts RootCAs and presents the
-// ITP's transport certificate (with its intermediate), with TLS session
-// resumption off as FAPI-BR requires.
+// ITP's transport certificate (with its intermediate; no certificate when
+// itp is nil), with TLS session resumption off as FAPI-BR requires.
 func (b *Bank) Client(itp *ITP) *http.Client {
 	cfg := &tls.Config{RootCAs: b.RootCAs, MinVersion: tls.VersionTLS12}
 	if itp != nil {

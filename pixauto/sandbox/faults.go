@@ -15,10 +15,15 @@ package sandbox
 // stale iat, replayed jti, unknown kid…) can be added to it without breaking
 // callers.
 type Faults struct {
+	// Discovery acts on the discovery document.
 	Discovery DiscoveryFaults
-	IDToken   IDTokenFaults
-	Token     TokenFaults
-	Resource  ResourceFaults
+	// IDToken acts on the id_tokens of the authorization and token
+	// endpoints.
+	IDToken IDTokenFaults
+	// Token acts on token endpoint responses.
+	Token TokenFaults
+	// Resource acts on the resource APIs.
+	Resource ResourceFaults
 }
 
 // DiscoveryFaults act on /.well-known/openid-configuration.
