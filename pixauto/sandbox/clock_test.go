@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,4 +132,16 @@ func TestLifetimes(t *testing.T) {
 		status, body := newClient(t, b, itp).register(registration(itp, ssa))
 		wantOAuthError(t, status, body, http.StatusBadRequest, "invalid_software_statement")
 	})
+}
+
+func TestConfigValidation(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{299 * time.Second, 901 * time.Second} {
+		if b, err := sandbox.New(sandbox.Config{AccessTokenLifetime: d}); err == nil {
+			b.Close()
+			t.Errorf("AccessTokenLifetime %s accepted", d)
+		} else if !strings.Contains(err.Error(), "AccessTokenLifetime") {
+			t.Errorf("error does not name the field: %v", err)
+		}
+	}
 }

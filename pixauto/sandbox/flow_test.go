@@ -59,7 +59,11 @@ func TestHappyPath(t *testing.T) {
 	}
 
 	path := "/open-banking/payments/v4/pix/payments"
-	resp := c.signedPost(path, tok["access_token"].(string), map[string]any{"payment": map[string]any{"amount": "100.00", "currency": "BRL"}})
+	resp := c.do(resourceCall{
+		method: http.MethodPost, path: path, token: tok["access_token"].(string),
+		body:   c.signPS256(c.messageClaims(path, map[string]any{"payment": map[string]any{"amount": "100.00", "currency": "BRL"}})),
+		header: map[string]string{"x-fapi-auth-date": "Sun, 10 Sep 2017 19:43:31 GMT", "x-fapi-customer-ip-address": "2001:db8::1"},
+	})
 	if resp.status != http.StatusCreated {
 		t.Fatalf("payment: %d %s", resp.status, resp.body)
 	}

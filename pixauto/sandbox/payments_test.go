@@ -89,6 +89,8 @@ func TestPaymentsRequestChecks(t *testing.T) {
 		{"missing data", resourceCall{body: signed(func(m map[string]any) { delete(m, "data") })}, 400, "PARAMETRO_NAO_INFORMADO"},
 		{"missing x-fapi-interaction-id", resourceCall{body: signed(nil), header: map[string]string{"x-fapi-interaction-id": ""}}, 400, "PARAMETRO_INVALIDO"},
 		{"x-fapi-interaction-id not a UUID", resourceCall{body: signed(nil), header: map[string]string{"x-fapi-interaction-id": "abc"}}, 400, "PARAMETRO_INVALIDO"},
+		{"x-fapi-auth-date not an HTTP-date", resourceCall{body: signed(nil), header: map[string]string{"x-fapi-auth-date": "2026-01-01T10:00:00Z"}}, 400, "PARAMETRO_INVALIDO"},
+		{"x-fapi-customer-ip-address not an IP", resourceCall{body: signed(nil), header: map[string]string{"x-fapi-customer-ip-address": "localhost"}}, 400, "PARAMETRO_INVALIDO"},
 		{"missing x-idempotency-key", resourceCall{body: signed(nil), header: map[string]string{"x-idempotency-key": ""}}, 400, "PARAMETRO_INVALIDO"},
 		{"no access token", resourceCall{body: signed(nil), token: "-"}, 401, "NAO_INFORMADO"},
 		{"unknown access token", resourceCall{body: signed(nil), token: "nope"}, 401, "UNAUTHORIZED"},

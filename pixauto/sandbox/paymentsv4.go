@@ -120,10 +120,13 @@ type resourceCall struct {
 	org   string
 }
 
-// begin checks the interaction id and the access token.
+// begin checks the FAPI headers and the access token.
 func (p *paymentsV4) begin(w http.ResponseWriter, r *http.Request) (*resourceCall, bool) {
 	b := p.bank
 	iid, ae := interactionID(r)
+	if ae == nil {
+		ae = checkCustomerHeaders(r)
+	}
 	if ae != nil {
 		b.refuseAPI(w, r, iid, ae)
 		return nil, false

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -72,6 +73,24 @@ func interactionID(r *http.Request) (string, *apiError) {
 		return uuid.NewString(), apiErr(http.StatusBadRequest, "PARAMETRO_INVALIDO", "Invalid header", "x-fapi-interaction-id is required and must be a UUID")
 	}
 	return id, nil
+}
+
+// checkCustomerHeaders validates the optional FAPI customer headers when
+// present, as the OpenID conformance suite does: x-fapi-auth-date must be an
+// RFC 7231 HTTP-date (http.TimeFormat, 29 characters, GMT) and
+// x-fapi-customer-ip-address an IPv4 or IPv6 address.
+func checkCustomerHeaders(r *http.Request) *apiError {
+	if d := r.Header.Get("x-fapi-auth-date"); d != "" {
+		if _, err := time.Parse(http.TimeFormat, d); err != nil || len(d) != 29 {
+			return apiErr(http.StatusBadRequest, "PARAMETRO_INVALIDO", "Invalid header", "x-fapi-auth-date %q is not an HTTP-date such as %q", d, "Sun, 10 Sep 2017 19:43:31 GMT")
+		}
+	}
+	if ip := r.Header.Get("x-fapi-customer-ip-address"); ip != "" {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return apiErr(http.StatusBadRequest, "PARAMETRO_INVALIDO", "Invalid header", "x-fapi-customer-ip-address %q is not an IP address", ip)
+		}
+	}
+	return nil
 }
 
 // idempotencyKey returns the request's x-idempotency-key (1–40 characters,

@@ -24,7 +24,7 @@ func TestGarbageGetsAClearRefusal(t *testing.T) {
 		{"application/json", `[]`},
 		{"application/jwt", "a.b.c"},
 		{"application/jwt", b64json(map[string]any{"alg": "PS256", "kid": shared.ITP.SigningKeyID}) + "." + b64json("not an object") + ".AA"},
-		{"application/jwt", strings.Repeat("x", 2<<20)},
+		{"application/jwt", strings.Repeat("x", 1<<20+1)},
 	}
 	endpoints := []struct {
 		method, url string
