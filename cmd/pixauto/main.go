@@ -1,0 +1,66 @@
+// Command pixauto is the pixauto command line.
+//
+//	pixauto authorize   run a full FAPI-BR authorization against an embedded sandbox bank
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "pixauto:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// Main is the program, with its output streams injected for tests.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
+
+const usage = `pixauto: Pix Automático for payment initiators (Open Finance Brasil).
+
+Usage:
+
+	pixauto <command> [flags]
+
+Commands:
+
+	authorize   run a full FAPI-BR v2 authorization against an embedded sandbox bank
+	            and print every step
+
+Run "pixauto <command> -h" for a command's flags.
+`
+
+// Run runs the command named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "authorize":
+		return (&AuthorizeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(m.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
