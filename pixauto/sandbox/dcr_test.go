@@ -168,6 +168,7 @@ func TestDCRRefusals(t *testing.T) {
 		{"jwks by value", set("jwks", map[string]any{"keys": []any{}}), nil, 400, "invalid_client_metadata"},
 		{"jwks_uri of another software", set("jwks_uri", shared.ITP.JWKSURI), nil, 400, "invalid_client_metadata"},
 		{"redirect_uri outside the SSA", set("redirect_uris", []string{"https://evil.example/cb"}), nil, 400, "invalid_redirect_uri"},
+		{"http redirect_uri", set("redirect_uris", []string{"http://itp.example/cb"}), nil, 400, "invalid_redirect_uri"},
 		{"no redirect_uris", del("redirect_uris"), nil, 400, "invalid_redirect_uri"},
 		{"client_secret_basic", set("token_endpoint_auth_method", "client_secret_basic"), nil, 400, "invalid_client_metadata"},
 		{"tls_client_auth", set("token_endpoint_auth_method", "tls_client_auth"), nil, 400, "invalid_client_metadata"},

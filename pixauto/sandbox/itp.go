@@ -19,8 +19,9 @@ const DefaultRedirectURI = "https://itp.example/callback"
 // ITPConfig describes an ITP (payment initiator) to create with NewITP. The
 // zero value is a registered ITP with one redirect URI and role PAGTO.
 type ITPConfig struct {
-	// RedirectURIs are the software statement's redirect URIs, all
-	// registered. nil → []string{DefaultRedirectURI}.
+	// RedirectURIs are the software statement's redirect URIs (absolute
+	// https URIs without fragment), all registered.
+	// nil → []string{DefaultRedirectURI}.
 	RedirectURIs []string
 	// WebhookURIs are the software statement's software_api_webhook_uris,
 	// registered as webhook_uris. nil → none.

@@ -167,6 +167,13 @@ func TestPaymentsIdempotency(t *testing.T) {
 	if id1 != id2 {
 		t.Fatalf("same idempotency key created two consents: %v, %v", id1, id2)
 	}
+	// A replay shows the consent as it is now.
+	ar := c.newAuthReq("openid payments consent:" + id1.(string))
+	_ = c.pushAndAuthorize(ar)
+	replay := post(paymentConsentData())
+	if data := c.verifyBankJWS(replay.body)["data"].(map[string]any); replay.status != http.StatusCreated || data["consentId"] != id1 || data["status"] != "AUTHORISED" {
+		t.Fatalf("replay after authorisation: %d %v", replay.status, data)
+	}
 	changed := paymentConsentData()
 	changed["payment"].(map[string]any)["amount"] = "200.00"
 	resp := post(changed)

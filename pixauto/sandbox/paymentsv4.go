@@ -113,33 +113,6 @@ func (p *paymentsV4) decideConsent(_ context.Context, scope consentScope, _ Auth
 	c.Status, c.Subject = statusAuthorised, d.Subject
 }
 
-// resourceCall is the common front part of every payments v4 handler.
-type resourceCall struct {
-	iid   string
-	grant *grant
-	org   string
-}
-
-// begin checks the FAPI headers and the access token.
-func (p *paymentsV4) begin(w http.ResponseWriter, r *http.Request) (*resourceCall, bool) {
-	b := p.bank
-	iid, ae := interactionID(r)
-	if ae == nil {
-		ae = checkCustomerHeaders(r)
-	}
-	if ae != nil {
-		b.refuseAPI(w, r, iid, ae)
-		return nil, false
-	}
-	g, ae := b.authenticate(r)
-	if ae != nil {
-		b.refuseAPI(w, r, iid, ae)
-		return nil, false
-	}
-	org, _ := certIdentity(peerCert(r))
-	return &resourceCall{iid: iid, grant: g, org: org}, true
-}
-
 func forbidden(format string, args ...any) *apiError {
 	return apiErr(http.StatusForbidden, "FORBIDDEN", "Forbidden", format, args...)
 }
@@ -160,25 +133,17 @@ func clientCredentialsProduct(g *grant) (string, *apiError) {
 
 func (p *paymentsV4) handleCreateConsent(w http.ResponseWriter, r *http.Request) {
 	b := p.bank
-	call, ok := p.begin(w, r)
+	call, ok := b.beginCall(w, r)
 	if !ok {
 		return
 	}
 	product, ae := clientCredentialsProduct(call.grant)
-	if ae == nil {
-		ae = p.preWrite(r)
-	}
 	if ae != nil {
 		b.refuseAPI(w, r, call.iid, ae)
 		return
 	}
-	key, _ := idempotencyKey(r)
-	sr, ae := b.verifySignedRequest(r)
-	if ae != nil {
-		b.refuseAPI(w, r, call.iid, ae)
-		return
-	}
-	if p.replay(w, r, call, key, sr) {
+	key, sr, ok := b.beginWrite(w, r, call, &p.idemp)
+	if !ok {
 		return
 	}
 	var data map[string]any
@@ -195,32 +160,12 @@ func (p *paymentsV4) handleCreateConsent(w http.ResponseWriter, r *http.Request)
 	p.consents[c.ID] = c
 	body := p.consentBodyLocked(c)
 	p.mu.Unlock()
-	p.idemp.store(now, r.URL.Path, key, call.org, sr.Data, http.StatusCreated, body)
+	p.idemp.store(now, r.URL.Path, key, call.org, sr.Data, http.StatusCreated, func() map[string]any {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.consentBodyLocked(c)
+	})
 	b.writeSigned(w, r, http.StatusCreated, call.iid, call.org, body)
-}
-
-// preWrite checks the headers every write needs.
-func (p *paymentsV4) preWrite(r *http.Request) *apiError {
-	_, ae := idempotencyKey(r)
-	return ae
-}
-
-// replay answers a write whose idempotency key was seen: the same data get
-// the stored response (re-signed), different data 422 ERRO_IDEMPOTENCIA.
-func (p *paymentsV4) replay(w http.ResponseWriter, r *http.Request, call *resourceCall, key string, sr *signedRequest) bool {
-	b := p.bank
-	prev, conflict, ae := p.idemp.lookup(b.now(), r.URL.Path, key, call.org, sr.Data)
-	switch {
-	case ae != nil:
-		b.refuseAPI(w, r, call.iid, ae)
-	case conflict:
-		b.writeSignedError(w, r, call.iid, call.org, http.StatusUnprocessableEntity, "ERRO_IDEMPOTENCIA", "Idempotency error", "x-idempotency-key was used with different data")
-	case prev != nil:
-		b.writeSigned(w, r, prev.Status, call.iid, call.org, prev.Body)
-	default:
-		return false
-	}
-	return true
 }
 
 func (p *paymentsV4) consentBodyLocked(c *v4Consent) map[string]any {
@@ -245,7 +190,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (p *paymentsV4) handleGetConsent(w http.ResponseWriter, r *http.Request) {
 	b := p.bank
-	call, ok := p.begin(w, r)
+	call, ok := b.beginCall(w, r)
 	if !ok {
 		return
 	}
@@ -269,26 +214,17 @@ func (p *paymentsV4) handleGetConsent(w http.ResponseWriter, r *http.Request) {
 
 func (p *paymentsV4) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	b := p.bank
-	call, ok := p.begin(w, r)
+	call, ok := b.beginCall(w, r)
 	if !ok {
 		return
 	}
 	g := call.grant
-	ae := p.preWrite(r)
-	if ae == nil && (g.Consent == nil || !g.hasScope(productOf(g.Consent.Prefix)) || !g.hasScope(g.Consent.String())) {
-		ae = forbidden("this endpoint needs a token from the authorization code flow with scopes payments and consent:<id> (or recurring-payments and recurring-consent:<id>)")
-	}
-	if ae != nil {
-		b.refuseAPI(w, r, call.iid, ae)
+	if g.Consent == nil || !g.hasScope(productOf(g.Consent.Prefix)) || !g.hasScope(g.Consent.String()) {
+		b.refuseAPI(w, r, call.iid, forbidden("this endpoint needs a token from the authorization code flow with scopes payments and consent:<id> (or recurring-payments and recurring-consent:<id>)"))
 		return
 	}
-	key, _ := idempotencyKey(r)
-	sr, ae := b.verifySignedRequest(r)
-	if ae != nil {
-		b.refuseAPI(w, r, call.iid, ae)
-		return
-	}
-	if p.replay(w, r, call, key, sr) {
+	key, sr, ok := b.beginWrite(w, r, call, &p.idemp)
+	if !ok {
 		return
 	}
 	body, code, detail := p.createPayment(g, sr.Data)
@@ -296,7 +232,7 @@ func (p *paymentsV4) handleCreatePayment(w http.ResponseWriter, r *http.Request)
 		b.writeSignedError(w, r, call.iid, call.org, http.StatusUnprocessableEntity, code, "Payment refused", detail)
 		return
 	}
-	p.idemp.store(b.now(), r.URL.Path, key, call.org, sr.Data, http.StatusCreated, body)
+	p.idemp.store(b.now(), r.URL.Path, key, call.org, sr.Data, http.StatusCreated, func() map[string]any { return body })
 	b.writeSigned(w, r, http.StatusCreated, call.iid, call.org, body)
 }
 
@@ -354,7 +290,7 @@ func (p *paymentsV4) createPayment(g *grant, raw json.RawMessage) (body map[stri
 
 func (p *paymentsV4) handleGetPayment(w http.ResponseWriter, r *http.Request) {
 	b := p.bank
-	call, ok := p.begin(w, r)
+	call, ok := b.beginCall(w, r)
 	if !ok {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -159,6 +160,9 @@ func (b *Bank) validateRegistration(req *registrationRequest, cert *x509.Certifi
 		return nil, dcrErr("invalid_redirect_uri", "redirect_uris is required")
 	}
 	for _, u := range req.RedirectURIs {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" || p.Fragment != "" || strings.Contains(u, "#") {
+			return nil, dcrErr("invalid_redirect_uri", "redirect_uri %q must be an absolute https URI without fragment", u)
+		}
 		if !slices.Contains(ssa.SoftwareRedirectURIs, u) {
 			return nil, dcrErr("invalid_redirect_uri", "redirect_uri %q is not in the software statement's software_redirect_uris", u)
 		}

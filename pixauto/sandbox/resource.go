@@ -23,9 +23,18 @@ import (
 )
 
 // This file is the toolkit of the resource APIs served on the mTLS host
-// (payments v4 here, automatic-payments later): access-token introspection
-// with certificate binding, FAPI headers, verification of signed request
-// bodies, signing of responses and idempotency.
+// (payments v4 here, automatic-payments later). A further API plugs in by:
+//
+//   - registering its handlers on b.mtlsMux in Bank.routes (the mTLS host,
+//     where TLS has already verified the client certificate);
+//   - starting each handler with b.beginCall (FAPI headers + access token:
+//     a *grant with client, grant type, scopes, consent, payer and bound
+//     certificate) and each write with b.beginWrite (x-idempotency-key,
+//     signed body, idempotent replay);
+//   - answering with b.writeSigned, b.writeSignedError (422) or b.refuseAPI;
+//   - implementing consentAPI and calling b.registerConsentAPI, so that its
+//     dynamic consent scope is checked at PAR, decided at /authorize (by
+//     Config.OnAuthorize) and checked again at the token endpoint.
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -62,6 +71,67 @@ func (b *Bank) authenticate(r *http.Request) (*grant, *apiError) {
 	}
 	cp := *g
 	return &cp, nil
+}
+
+// apiCall is the checked front part of a resource request.
+type apiCall struct {
+	// iid is the x-fapi-interaction-id to echo.
+	iid string
+	// grant is what the access token stands for.
+	grant *grant
+	// org is the organisation id of the client certificate.
+	org string
+}
+
+// beginCall checks the FAPI headers and the access token of a resource
+// request. On failure it has answered and returns false.
+func (b *Bank) beginCall(w http.ResponseWriter, r *http.Request) (*apiCall, bool) {
+	iid, ae := interactionID(r)
+	if ae == nil {
+		ae = checkCustomerHeaders(r)
+	}
+	if ae != nil {
+		b.refuseAPI(w, r, iid, ae)
+		return nil, false
+	}
+	g, ae := b.authenticate(r)
+	if ae != nil {
+		b.refuseAPI(w, r, iid, ae)
+		return nil, false
+	}
+	org, _ := certIdentity(peerCert(r))
+	return &apiCall{iid: iid, grant: g, org: org}, true
+}
+
+// beginWrite checks the x-idempotency-key and the signed body of a write
+// and replays a write already done with the same key (the same data get
+// the stored response re-signed, other data 422 ERRO_IDEMPOTENCIA). It
+// returns the key and the verified body of a new write; on failure or
+// replay it has answered and returns false. Store the outcome with
+// idemp.store.
+func (b *Bank) beginWrite(w http.ResponseWriter, r *http.Request, call *apiCall, idemp *idempotency) (string, *signedRequest, bool) {
+	key, ae := idempotencyKey(r)
+	if ae != nil {
+		b.refuseAPI(w, r, call.iid, ae)
+		return "", nil, false
+	}
+	sr, ae := b.verifySignedRequest(r)
+	if ae != nil {
+		b.refuseAPI(w, r, call.iid, ae)
+		return "", nil, false
+	}
+	prev, conflict, ae := idemp.lookup(b.now(), r.URL.Path, key, call.org, sr.Data)
+	switch {
+	case ae != nil:
+		b.refuseAPI(w, r, call.iid, ae)
+	case conflict:
+		b.writeSignedError(w, r, call.iid, call.org, http.StatusUnprocessableEntity, "ERRO_IDEMPOTENCIA", "Idempotency error", "x-idempotency-key was used with different data")
+	case prev != nil:
+		b.writeSigned(w, r, prev.Status, call.iid, call.org, prev.Render())
+	default:
+		return key, sr, true
+	}
+	return "", nil, false
 }
 
 // interactionID returns the request's x-fapi-interaction-id. When it is
@@ -278,16 +348,19 @@ type idempotentWrite struct {
 	OrganisationID string
 	DataHash       [32]byte
 	Status         int
-	Body           map[string]any
-	At             time.Time
+	// Render returns the response body of a replay: the same resource, in
+	// its current state.
+	Render func() map[string]any
+	At     time.Time
 }
 
 // idempotencyRetention is how long an idempotency key is remembered.
 const idempotencyRetention = 24 * time.Hour
 
-// lookup returns the stored write for (endpoint, key), nil if none. It
-// fails with 403 if another organisation used the key and with ok=false and
-// 422 ERRO_IDEMPOTENCIA semantics (conflict=true) if the data differ.
+// lookup returns the write stored for (endpoint, key), nil if none. It
+// reports conflict when the key was used with other data (the caller
+// answers 422 ERRO_IDEMPOTENCIA) and fails with 403 when another
+// organisation used the key.
 func (s *idempotency) lookup(now time.Time, endpoint, key, orgID string, data json.RawMessage) (w *idempotentWrite, conflict bool, ae *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -304,8 +377,9 @@ func (s *idempotency) lookup(now time.Time, endpoint, key, orgID string, data js
 	return e, false, nil
 }
 
-// store records a write under (endpoint, key).
-func (s *idempotency) store(now time.Time, endpoint, key, orgID string, data json.RawMessage, status int, body map[string]any) {
+// store records a write under (endpoint, key); render produces the body a
+// replay answers with.
+func (s *idempotency) store(now time.Time, endpoint, key, orgID string, data json.RawMessage, status int, render func() map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.entries == nil {
@@ -316,7 +390,7 @@ func (s *idempotency) store(now time.Time, endpoint, key, orgID string, data jso
 			delete(s.entries, k)
 		}
 	}
-	s.entries[endpoint+"\x00"+key] = &idempotentWrite{OrganisationID: orgID, DataHash: canonicalHash(data), Status: status, Body: body, At: now}
+	s.entries[endpoint+"\x00"+key] = &idempotentWrite{OrganisationID: orgID, DataHash: canonicalHash(data), Status: status, Render: render, At: now}
 }
 
 // canonicalHash hashes JSON independently of whitespace and member order.
