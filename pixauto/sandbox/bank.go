@@ -152,7 +152,7 @@ type Bank struct {
 	public *http.Server
 	mtls   *http.Server
 	// mtlsMux routes the mTLS server. Resource APIs add their handlers to
-	// it with handleResource.
+	// it in routes.
 	mtlsMux   *http.ServeMux
 	publicMux *http.ServeMux
 	closeOnce sync.Once
@@ -274,7 +274,8 @@ func (b *Bank) Close() {
 	})
 }
 
-// Requests returns every request served so far, oldest first.
+// Requests returns every request served so far, oldest first. The log is
+// kept in memory for the bank's lifetime.
 func (b *Bank) Requests() []Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()

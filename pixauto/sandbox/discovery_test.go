@@ -179,6 +179,12 @@ func TestMTLSRequiresClientCertificate(t *testing.T) {
 	if err == nil || (!errors.As(err, &certErr) && !strings.Contains(err.Error(), "certificate")) {
 		t.Fatalf("request with a foreign certificate: %v", err)
 	}
+	// The chain must include the intermediate (FAPI-BR: clients send it).
+	leafOnly := shared.ITP.Certificate
+	leafOnly.Certificate = leafOnly.Certificate[:1]
+	if _, err := newClient(t, shared, shared.ITP).withCert(leafOnly).hc.Get(shared.MTLSURL + "/open-banking/payments/v4/consents/x"); err == nil {
+		t.Fatal("a certificate without its intermediate was accepted")
+	}
 	// TLS 1.1 is refused.
 	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		RootCAs: shared.RootCAs, Certificates: []tls.Certificate{shared.ITP.Certificate}, MaxVersion: tls.VersionTLS11,
