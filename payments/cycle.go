@@ -14,9 +14,9 @@ import (
 // End, both included. Index 0 is the cycle that starts on
 // referenceStartDate.
 type Cycle struct {
-	Index int
-	Start consent.Date
-	End   consent.Date
+	Index int          // 0 for the cycle starting on referenceStartDate
+	Start consent.Date // first day
+	End   consent.Date // last day, included
 }
 
 // Contains reports whether d is within the cycle.
@@ -32,8 +32,8 @@ func (c Cycle) Contains(d consent.Date) bool { return !d.Before(c.Start) && !d.A
 // 2025-10-31, monthly cycles start on 10-31, 11-30, 12-31, 2026-01-31,
 // 02-28, 03-31…
 type Billing struct {
-	Anchor   consent.Date
-	Interval consent.Interval
+	Anchor   consent.Date     // referenceStartDate
+	Interval consent.Interval // the consent interval
 }
 
 // maxYear keeps cycle dates within the wire format's four-digit years.
@@ -185,8 +185,8 @@ type PaymentReference struct {
 	// (1–53), month (1–12), quarter (1–4) or half-year (1–2), and 0 for
 	// ANUAL; Year is the (ISO week-)year. They are set by
 	// [ParsePaymentReference] and by [CycleReference].
-	Year   int
-	Period int
+	Year   int // (ISO week-)year of the 2.0/2.1 label
+	Period int // week, month, quarter or half-year of the label
 }
 
 // FirstPaymentReference returns the reference of the first payment.

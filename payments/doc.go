@@ -34,6 +34,10 @@
 // [Calendar] of Brazilian business days serves receivers whose due dates
 // avoid weekends and holidays.
 //
+// A [Planner] ties these together: given a consent and a [Charge] (cycle,
+// due date, amount, account) it returns a validated [Request] with its
+// date, E2EID and reference.
+//
 // # Retries
 //
 // A [Chain] holds the original attempt and its retries. [Decide] is a pure

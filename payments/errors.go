@@ -20,8 +20,8 @@ var (
 // ParseError reports an input that is not a valid value of its kind.
 type ParseError struct {
 	Kind  string // "endToEndId", "paymentReference", "ISPB", …
-	Input string
-	Rule  string
+	Input string // the rejected input
+	Rule  string // the rule it breaks
 	err   error
 }
 

@@ -51,9 +51,9 @@ const (
 
 // Cancellation is a cancelled payment's cancellation object.
 type Cancellation struct {
-	Reason        CancellationReason
-	CancelledFrom consent.From // INICIADORA or DETENTORA
-	CancelledAt   consent.DateTime
+	Reason        CancellationReason // status it was cancelled in
+	CancelledFrom consent.From       // INICIADORA or DETENTORA
+	CancelledAt   consent.DateTime   // when, UTC
 	// CancelledBy is the document of the payer or receiver who asked.
 	CancelledBy consent.Document
 }
@@ -65,25 +65,25 @@ type Cancellation struct {
 // and a 2.2.0 retry 201 has only ID, EndToEndID, Date, Status and
 // OriginalRecurringPaymentID).
 type Payment struct {
-	ID         string // recurringPaymentId
-	ConsentID  string // recurringConsentId
-	EndToEndID string // endToEndId, as echoed by the holder
-	Date       consent.Date
-	Status     Status
+	ID         string       // recurringPaymentId
+	ConsentID  string       // recurringConsentId
+	EndToEndID string       // endToEndId, as echoed by the holder
+	Date       consent.Date // Brasília settlement date
+	Status     Status       // status, kept as received
 	// RejectionReason is set when Status is RJCT.
 	RejectionReason *RejectionReason
-	Amount          consent.Amount
-	Currency        string
-	CNPJInitiator   string
-	CreditorAccount *consent.Account
-	DebtorAccount   *consent.Account
-	Document        consent.Document
-	LocalInstrument LocalInstrument
+	Amount          consent.Amount   // payment.amount
+	Currency        string           // payment.currency ("BRL")
+	CNPJInitiator   string           // the ITP's CNPJ
+	CreditorAccount *consent.Account // the receiver's account
+	DebtorAccount   *consent.Account // the payer's account, when returned
+	Document        consent.Document // the receiver's document
+	LocalInstrument LocalInstrument  // MANU or AUTO for Pix Automático
 	// AuthorisationFlow is empty when the holder omitted it (HYBRID_FLOW).
 	AuthorisationFlow         AuthorisationFlow
-	Proxy                     string
-	TransactionIdentification string
-	RemittanceInformation     string
+	Proxy                     string // never used by Pix Automático
+	TransactionIdentification string // never used by Pix Automático
+	RemittanceInformation     string // free text to the receiver
 	// PaymentReference is the raw wire value ("zero", "R/2025-07-23/P1W",
 	// "M09-2024", …); see [ParsePaymentReference].
 	PaymentReference string
@@ -93,9 +93,9 @@ type Payment struct {
 	// LastRetryRecurringPaymentIDs is the early draft's (2.0.0-beta.1) list
 	// of previous attempts; empty on every other version.
 	LastRetryRecurringPaymentIDs []string
-	Cancellation                 *Cancellation
-	CreationDateTime             consent.DateTime
-	StatusUpdateDateTime         consent.DateTime
+	Cancellation                 *Cancellation    // set when Status is CANC
+	CreationDateTime             consent.DateTime // creation, UTC
+	StatusUpdateDateTime         consent.DateTime // last status change, UTC
 }
 
 // IsRetry reports whether the payment is a retry of another one.
@@ -132,9 +132,9 @@ type Request struct {
 	// ConsentID is recurringConsentId. It is required for FIDO_FLOW and
 	// optional otherwise (the consent comes from the access token).
 	ConsentID  string
-	EndToEndID string       // see [Generator]
-	Date       consent.Date // Brasília settlement date
-	Amount     consent.Amount
+	EndToEndID string         // see [Generator]
+	Date       consent.Date   // Brasília settlement date
+	Amount     consent.Amount // payment.amount; the currency is always BRL
 	// CreditorAccount is the receiver's account. For the first payment it
 	// must equal the consent's firstPayment.creditorAccount.
 	CreditorAccount       consent.Account

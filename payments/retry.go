@@ -11,10 +11,10 @@ import (
 // Attempt is one settlement attempt of a recurrence: the original payment
 // or one of its retries.
 type Attempt struct {
-	ID            string // recurringPaymentId
-	EndToEndID    string
-	Date          consent.Date // Brasília settlement date
-	Status        Status
+	ID            string        // recurringPaymentId
+	EndToEndID    string        // the attempt's own E2EID
+	Date          consent.Date  // Brasília settlement date
+	Status        Status        // current status
 	RejectionCode RejectionCode // set when Status is RJCT
 	// Created is when the attempt was created (creationDateTime). It tells
 	// intraday retries (created on their settlement day) from extraday ones.
@@ -59,7 +59,7 @@ func (k AttemptKind) String() string {
 // lastRetryRecurringPaymentIds list is derived from it
 // ([Chain.FailedAttemptIDs]).
 type Chain struct {
-	Attempts []Attempt
+	Attempts []Attempt // original first, then retries in creation order
 }
 
 // NewChain returns the chain of an original attempt and its retries.
@@ -294,9 +294,9 @@ const (
 
 // Decision is the outcome of [Decide]: a value, never an error.
 type Decision struct {
-	Action  Action
-	Reason  Reason
-	Message string // human-readable explanation
+	Action  Action // what to do
+	Reason  Reason // why, machine-readable
+	Message string // why, human-readable
 	// Date is the settlement date of the retry to create (RetryIntraday,
 	// RetryNextDay).
 	Date consent.Date

@@ -21,7 +21,8 @@ const (
 // Window is a range of Brasília settlement dates, both ends included. It is
 // empty when First is after Last.
 type Window struct {
-	First, Last consent.Date
+	First consent.Date // earliest allowed date
+	Last  consent.Date // latest allowed date
 }
 
 // Empty reports whether no date fits.

@@ -215,6 +215,6 @@ func (c RejectionCode) NeverRetry() bool { return retryTable[c].neverRetry }
 
 // RejectionReason is a payment's rejectionReason.
 type RejectionReason struct {
-	Code   RejectionCode `json:"code"`
-	Detail string        `json:"detail,omitempty"`
+	Code   RejectionCode `json:"code"`             // kept as received
+	Detail string        `json:"detail,omitempty"` // free text, ≤2048
 }

@@ -131,10 +131,10 @@ func InstrumentFor(v Version, ref PaymentReference) LocalInstrument {
 // Body is the JSON of the request's data object; the client wraps it in the
 // signed JWT's "data" claim.
 type Call struct {
-	Method      string // http.MethodPost or http.MethodPatch
-	Path        string // relative to the API base …/automatic-payments/v2
-	OperationID string // the spec's operationId, for logs
-	Body        json.RawMessage
+	Method      string          // http.MethodPost or http.MethodPatch
+	Path        string          // relative to the API base …/automatic-payments/v2
+	OperationID string          // the spec's operationId, for logs
+	Body        json.RawMessage // the data object
 }
 
 // API paths and operation ids.
@@ -473,8 +473,8 @@ type ListFilter struct {
 	// ConsentID (recurringConsentId) is required.
 	ConsentID string
 	// StartDate and EndDate cut by payment date; zero means no bound.
-	StartDate consent.Date
-	EndDate   consent.Date
+	StartDate consent.Date // startDate, optional
+	EndDate   consent.Date // endDate, optional
 	// OriginalID (originalRecurringPaymentId) selects an original and its
 	// retries.
 	OriginalID string
