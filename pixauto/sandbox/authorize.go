@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ofb-go/pixauto/consent"
 )
 
 // AuthorizationRequest is what the payer is asked to approve: a validated
@@ -46,6 +48,10 @@ type AuthorizationDecision struct {
 	Subject string
 	// ACR is the id_token acr. "" → ACRLoa2.
 	ACR string
+	// DebtorAccount is the account the payer picks for a recurring consent
+	// of the automatic-payments API. nil → the debtorAccount the ITP sent,
+	// or else the payer's account at this bank (Bank.PayerAccount).
+	DebtorAccount *consent.Account
 }
 
 func (b *Bank) decide(ctx context.Context, req AuthorizationRequest) AuthorizationDecision {
@@ -113,7 +119,7 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	d := b.decide(r.Context(), req)
 	if api != nil {
-		api.decideConsent(r.Context(), *ar.Consent, req, d)
+		d = api.decideConsent(r.Context(), *ar.Consent, req, d)
 	}
 	if d.Deny {
 		b.redirectError(w, r, ar, "access_denied", d.Description)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ofb-go/pixauto/internal/pki"
+	"github.com/ofb-go/pixauto/payments"
 	"github.com/ofb-go/pixauto/pixauto/sandbox/internal/directory"
 )
 
@@ -83,7 +85,37 @@ type Config struct {
 	AccessTokenLifetime time.Duration
 	// ITP configures the client registered at start-up (Bank.ITP).
 	ITP ITPConfig
+
+	// APIVersion is the automatic-payments API version the bank implements
+	// and announces in x-v: "2.2.0", "2.1.0" or "2.0.0". "" → "2.2.0". It
+	// decides the wire form (the /retry endpoint, localInstrument AUTO and
+	// "R/<start>/P1M" references from 2.2.0; originalRecurringPaymentId in
+	// the POST body, MANU and "M09-2024" references before) and the rules
+	// that changed between versions (see the package documentation).
+	APIVersion string
+	// ProcessingDelay is the time a recurring payment spends in RCVD and in
+	// ACCP before the bank moves it on (to SCHD, or to settlement for an
+	// immediate payment). 0 → the moves are due as soon as the payment is
+	// created: the POST answers RCVD and the next request, RunDue or
+	// Advance sees SCHD. Must not be negative.
+	ProcessingDelay time.Duration
+	// TickInterval is how often the background loop started by New runs
+	// the automatic-payments state machine when Clock is not a
+	// *ManualClock (with a ManualClock, time moves only through Advance,
+	// AdvanceTo and RunDue). 0 → 1 s. Must not be negative.
+	TickInterval time.Duration
+	// WebhookTimeout bounds each webhook delivery attempt. 0 → 5 s.
+	WebhookTimeout time.Duration
+	// WebhookRootCAs verifies the ITPs' webhook servers. nil → RootCAs, the
+	// sandbox CA, which issued the certificates of NewWebhookServer.
+	WebhookRootCAs *x509.CertPool
+	// ISPB is the bank's ISPB (8 digits): the ispb of the payers' accounts.
+	// "" → DefaultISPB.
+	ISPB string
 }
+
+// DefaultISPB is the ISPB of a bank whose Config sets none.
+const DefaultISPB = "99999999"
 
 func (c Config) withDefaults() Config {
 	if c.Clock == nil {
@@ -101,12 +133,37 @@ func (c Config) withDefaults() Config {
 	if c.AccessTokenLifetime == 0 {
 		c.AccessTokenLifetime = 300 * time.Second
 	}
+	if c.APIVersion == "" {
+		c.APIVersion = string(payments.V220)
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = time.Second
+	}
+	if c.WebhookTimeout == 0 {
+		c.WebhookTimeout = 5 * time.Second
+	}
+	if c.ISPB == "" {
+		c.ISPB = DefaultISPB
+	}
 	return c
 }
+
+var ispbPattern = regexp.MustCompile(`^[0-9]{8}$`)
 
 func (c Config) validate() error {
 	if c.AccessTokenLifetime < 300*time.Second || c.AccessTokenLifetime > 900*time.Second {
 		return fmt.Errorf("sandbox: Config.AccessTokenLifetime %s is outside the 300–900 s FAPI-BR allows", c.AccessTokenLifetime)
+	}
+	switch payments.Version(c.APIVersion) {
+	case payments.V220, payments.V210, payments.V200:
+	default:
+		return fmt.Errorf("sandbox: Config.APIVersion %q is not one of 2.2.0, 2.1.0 and 2.0.0", c.APIVersion)
+	}
+	if c.ProcessingDelay < 0 || c.TickInterval < 0 || c.WebhookTimeout < 0 {
+		return fmt.Errorf("sandbox: Config.ProcessingDelay, TickInterval and WebhookTimeout must not be negative")
+	}
+	if !ispbPattern.MatchString(c.ISPB) {
+		return fmt.Errorf("sandbox: Config.ISPB %q is not 8 digits", c.ISPB)
 	}
 	return nil
 }
@@ -143,6 +200,14 @@ type Bank struct {
 	Clock Clock
 	// PayerCPF is the payer of the default authorization decision.
 	PayerCPF string
+	// APIVersion is the automatic-payments version the bank implements
+	// (Config.APIVersion), sent as x-v.
+	APIVersion string
+	// ISPB is the bank's ISPB (Config.ISPB).
+	ISPB string
+	// AuthorisationServerID identifies the bank's authorization server in
+	// the directory; webhooks carry it as x-authorization-server-id.
+	AuthorisationServerID string
 
 	cfg    Config
 	log    *slog.Logger
@@ -175,6 +240,16 @@ type Bank struct {
 	messageJTIs map[string]map[string]time.Time
 
 	paymentsV4 *paymentsV4
+	// auto is the automatic-payments API (Pix Automático).
+	auto *automatic
+	// hooks delivers webhooks.
+	hooks *webhooks
+	// lastJTI maps organisation id → jti of the last signed resource
+	// response sent to it (ResourceFaults: FaultReplayedJTI).
+	lastJTI map[string]string
+	// closing is closed by Close; background work stops.
+	closing chan struct{}
+	bg      sync.WaitGroup
 }
 
 type bankKeys struct {
@@ -222,16 +297,22 @@ func New(cfg Config) (*Bank, error) {
 		RootCAs:        ca.Pool(),
 		Clock:          cfg.Clock,
 		PayerCPF:       cfg.PayerCPF,
-		cfg:            cfg,
-		log:            cfg.Logger,
-		ca:             ca,
-		clients:        map[string]*client{},
-		pars:           map[string]*parRecord{},
-		codes:          map[string]*codeRecord{},
-		access:         map[string]*grant{},
-		refresh:        map[string]*refreshRecord{},
-		assertionJTIs:  map[string]map[string]time.Time{},
-		messageJTIs:    map[string]map[string]time.Time{},
+		APIVersion:     cfg.APIVersion,
+		ISPB:           cfg.ISPB,
+
+		AuthorisationServerID: uuid.NewString(),
+		lastJTI:               map[string]string{},
+		closing:               make(chan struct{}),
+		cfg:                   cfg,
+		log:                   cfg.Logger,
+		ca:                    ca,
+		clients:               map[string]*client{},
+		pars:                  map[string]*parRecord{},
+		codes:                 map[string]*codeRecord{},
+		access:                map[string]*grant{},
+		refresh:               map[string]*refreshRecord{},
+		assertionJTIs:         map[string]map[string]time.Time{},
+		messageJTIs:           map[string]map[string]time.Time{},
 	}
 	publicLn, mtlsLn, err := b.listen(serverCert)
 	if err != nil {
@@ -244,6 +325,7 @@ func New(cfg Config) (*Bank, error) {
 	}
 	b.routes()
 	b.serve(publicLn, mtlsLn)
+	b.startBackground()
 	itp, err := b.NewITP(cfg.ITP)
 	if err != nil {
 		b.Close()
@@ -265,12 +347,15 @@ func NewTest(tb testing.TB, cfg Config) *Bank {
 	return b
 }
 
-// Close stops both servers and closes their connections. It is safe to call
+// Close stops both servers and closes their connections, stops the
+// background loop and abandons undelivered webhooks. It is safe to call
 // more than once.
 func (b *Bank) Close() {
 	b.closeOnce.Do(func() {
+		close(b.closing)
 		_ = b.public.Close()
 		_ = b.mtls.Close()
+		b.bg.Wait()
 	})
 }
 
@@ -423,6 +508,11 @@ func (b *Bank) routes() {
 	b.paymentsV4 = newPaymentsV4(b)
 	b.paymentsV4.routes(b.mtlsMux)
 	b.registerConsentAPI(b.paymentsV4)
+
+	b.hooks = newWebhooks(b)
+	b.auto = newAutomatic(b)
+	b.auto.routes(b.mtlsMux)
+	b.registerConsentAPI(b.auto)
 }
 
 // logRequests records every request in the log returned by Requests.
@@ -458,3 +548,7 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 	s.wroteHeader = true
 	return s.ResponseWriter.Write(p)
 }
+
+// Unwrap lets http.ResponseController reach the connection (hijacking for
+// FaultDrop).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

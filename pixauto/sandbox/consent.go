@@ -52,8 +52,11 @@ type consentAPI interface {
 	// owns it (for this scope prefix).
 	lookupConsent(scope consentScope) (consentInfo, bool)
 	// decideConsent records the payer's decision on a consent this API owns:
-	// authorised by d.Subject, or rejected when d.Deny.
-	decideConsent(ctx context.Context, scope consentScope, req AuthorizationRequest, d AuthorizationDecision)
+	// authorised by d.Subject, or rejected when d.Deny. It returns the
+	// decision the authorization endpoint must answer with: d itself, or a
+	// denial when the API refuses the approval (for instance a payer who is
+	// not the consent's logged user).
+	decideConsent(ctx context.Context, scope consentScope, req AuthorizationRequest, d AuthorizationDecision) AuthorizationDecision
 }
 
 // registerConsentAPI adds a consent-owning API. Call it from routes.

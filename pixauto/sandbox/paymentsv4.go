@@ -98,19 +98,20 @@ func (p *paymentsV4) lookupConsent(scope consentScope) (consentInfo, bool) {
 }
 
 // decideConsent implements consentAPI.
-func (p *paymentsV4) decideConsent(_ context.Context, scope consentScope, _ AuthorizationRequest, d AuthorizationDecision) {
+func (p *paymentsV4) decideConsent(_ context.Context, scope consentScope, _ AuthorizationRequest, d AuthorizationDecision) AuthorizationDecision {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.consents[scope.ID]
 	if c == nil || c.Status != statusAwaiting {
-		return
+		return d
 	}
 	c.StatusUpdated = p.bank.now()
 	if d.Deny {
 		c.Status, c.RejectionCode = statusRejected, d.RejectionCode
-		return
+		return d
 	}
 	c.Status, c.Subject = statusAuthorised, d.Subject
+	return d
 }
 
 func forbidden(format string, args ...any) *apiError {

@@ -219,11 +219,13 @@ func (b *Bank) verifySignedRequest(r *http.Request) (*signedRequest, *apiError) 
 		return nil, ae
 	}
 	now := b.now()
-	url := b.MTLSURL + r.URL.Path
+	// The aud is the URL as the client wrote it: with its path escaped (a
+	// client may also have written it unescaped).
+	url := b.MTLSURL + r.URL.EscapedPath()
 	switch {
 	case claims.Issuer != orgID:
 		return nil, invalidClaims("iss %q is not the organisation of the client certificate (%s)", claims.Issuer, orgID)
-	case !claims.Audience.Contains(url):
+	case !claims.Audience.Contains(url) && !claims.Audience.Contains(b.MTLSURL+r.URL.Path):
 		return nil, invalidClaims("aud %v is not the URL called (%s)", []string(claims.Audience), url)
 	case claims.IssuedAt == nil:
 		return nil, invalidClaims("iat is required")
@@ -296,22 +298,51 @@ func (b *Bank) rememberMessageJTI(orgID, jti string) bool {
 
 // signResponse signs a resource response body for the organisation orgID:
 // PS256 with the bank's directory key, typ JWT, and iss, aud, jti, iat added
-// to body (which is not modified).
-func (b *Bank) signResponse(orgID string, body map[string]any) (string, error) {
+// to body (which is not modified). A signature fault f (nil for none)
+// breaks the result as its kind says.
+func (b *Bank) signResponse(orgID string, body map[string]any, f *CallFault) (string, error) {
 	claims := maps.Clone(body)
 	claims["iss"] = b.OrganisationID
 	claims["aud"] = orgID
 	if b.Faults().Resource.AudAsArray {
 		claims["aud"] = []string{orgID}
 	}
-	claims["jti"] = uuid.NewString()
-	claims["iat"] = b.now().Unix()
-	return jws.SignJSON(b.keys.seal, b.keys.sealKID, jose.PS256, "JWT", claims)
+	jti := uuid.NewString()
+	kid := b.keys.sealKID
+	now := b.now()
+	claims["iat"] = now.Unix()
+	kind := FaultKind(0)
+	if f != nil {
+		kind = f.Kind
+	}
+	switch kind {
+	case FaultWrongAudience:
+		claims["aud"] = uuid.NewString()
+	case FaultWrongIssuer:
+		claims["iss"] = uuid.NewString()
+	case FaultStaleIat:
+		claims["iat"] = now.Add(-10 * time.Minute).Unix()
+	case FaultUnknownKID:
+		kid = "unknown-" + uuid.NewString()
+	}
+	b.mu.Lock()
+	if prev, ok := b.lastJTI[orgID]; ok && kind == FaultReplayedJTI {
+		jti = prev
+	}
+	b.lastJTI[orgID] = jti
+	b.mu.Unlock()
+	claims["jti"] = jti
+	signed, err := jws.SignJSON(b.keys.seal, kid, jose.PS256, "JWT", claims)
+	if err == nil && kind == FaultBadSignature {
+		signed = jws.CorruptSignature(signed)
+	}
+	return signed, err
 }
 
-// writeSigned signs body for orgID and writes it as application/jwt.
+// writeSigned signs body for orgID and writes it as application/jwt,
+// applying the signature fault of the call (see CallFault), if any.
 func (b *Bank) writeSigned(w http.ResponseWriter, r *http.Request, status int, iid, orgID string, body map[string]any) {
-	signed, err := b.signResponse(orgID, body)
+	signed, err := b.signResponse(orgID, body, callFaultOf(r))
 	if err != nil {
 		b.log.Error("sandbox: cannot sign response", "error", err)
 		b.refuseAPI(w, r, iid, apiErr(http.StatusInternalServerError, "ERRO_INTERNO", "Internal error", "the response could not be signed"))
