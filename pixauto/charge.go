@@ -139,6 +139,14 @@ func (in *Initiator) startFirstPayment(ctx context.Context, rec *ConsentRecord) 
 	if auto == nil || auto.FirstPayment == nil {
 		return nil
 	}
+	for ch, err := range in.store.ListCharges(ctx, ChargeFilter{ConsentID: rec.ID}) {
+		if err != nil {
+			return err
+		}
+		if ch.Reference == payments.ReferenceZero {
+			return nil // started already
+		}
+	}
 	h, err := in.holder(rec.HolderID)
 	if err != nil {
 		return err
@@ -394,7 +402,10 @@ func (in *Initiator) Follow(ctx context.Context, attemptID string) error {
 	if err := in.store.UpdateAttempt(ctx, a); err != nil {
 		return err
 	}
-	if old == a.Status {
+	// A rejection is decided on every read, not only on the change: a
+	// decision to wait (for the bank's evening window, for the retry day)
+	// comes back here when it is due.
+	if old == a.Status && a.Status != payments.StatusRJCT {
 		return nil
 	}
 	return in.chargeFromAttempt(ctx, a)

@@ -163,6 +163,8 @@ func (in *Initiator) Complete(ctx context.Context, callback string) (*ConsentRec
 		return nil, err
 	}
 	if rec.Status == consent.StatusAuthorised {
+		// Idempotent: the first payment may already have been started by
+		// a webhook or a Sync that saw the authorisation first.
 		if err := in.startFirstPayment(ctx, rec); err != nil {
 			return rec, err
 		}
@@ -185,7 +187,16 @@ func (in *Initiator) SyncConsent(ctx context.Context, consentID string) (*Consen
 	if err != nil {
 		return nil, err
 	}
-	return in.storeConsent(ctx, rec, c)
+	was := rec.Status
+	if rec, err = in.storeConsent(ctx, rec, c); err != nil {
+		return nil, err
+	}
+	if was != consent.StatusAuthorised && rec.Status == consent.StatusAuthorised {
+		if err := in.startFirstPayment(ctx, rec); err != nil {
+			return rec, err
+		}
+	}
+	return rec, nil
 }
 
 // storeConsent saves a fresh read of a consent, retrying once on a

@@ -22,7 +22,9 @@ func (in *Initiator) chain(ctx context.Context, chargeID, skipID string) (paymen
 		}
 		c = c.Append(payments.Attempt{
 			ID: a.PaymentID, EndToEndID: a.EndToEndID, Date: a.Date, Status: a.Status,
-			RejectionCode: a.RejectionCode, Created: a.CreatedAt, StatusUpdated: a.UpdatedAt,
+			// StatusUpdated (the bank's statusUpdateDateTime) is left unknown:
+			// Decide then waits for the bank's evening window to pass.
+			RejectionCode: a.RejectionCode, Created: a.CreatedAt,
 		})
 	}
 	return c, nil
