@@ -259,15 +259,22 @@ func (b *bufferedResponse) flush(w http.ResponseWriter) {
 	_, _ = io.Copy(w, &b.body)
 }
 
-// dropConnection closes the client's connection without an answer.
+// dropConnection closes the client's connection without an answer. It
+// sends the first bytes of a status line before closing: an HTTP client
+// that received nothing at all may replay the request on its own (Go's
+// transport does, for a request it deems idempotent — any carrying
+// X-Idempotency-Key — on a reused connection), whereas a cut-off answer is
+// an error it reports.
 func dropConnection(w http.ResponseWriter) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.status, sw.wroteHeader = 0, true
 	}
-	conn, _, err := http.NewResponseController(w).Hijack()
+	conn, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // HTTP/2: reset the stream instead
 	}
+	_, _ = rw.WriteString("HTTP/1.1 2")
+	_ = rw.Flush()
 	_ = conn.Close()
 }
 

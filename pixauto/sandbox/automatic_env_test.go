@@ -41,7 +41,6 @@ var creditorAccount = map[string]any{"ispb": "12345678", "issuer": "0001", "numb
 type env struct {
 	t       *testing.T
 	b       *sandbox.Bank
-	clock   *sandbox.ManualClock
 	c       *fapi.Client
 	cc      fapi.TokenSource
 	store   *fapi.MemoryRefreshTokenStore
@@ -117,7 +116,6 @@ func newEnv(t *testing.T, cfg sandbox.Config) *env {
 		return sandbox.AuthorizationDecision{}
 	}
 	e.b = sandbox.NewTest(t, cfg)
-	e.clock = e.b.Clock.(*sandbox.ManualClock)
 	e.version = e.b.APIVersion
 	e.c = e.client(e.b.ITP, 0)
 	e.cc = e.c.ClientCredentialsSource(fapi.ScopeRecurringPayments)
@@ -157,9 +155,30 @@ func (e *env) client(itp *sandbox.ITP, timeout time.Duration) *fapi.Client {
 	return c
 }
 
+func (e *env) setDecision(f func(sandbox.AuthorizationRequest) sandbox.AuthorizationDecision) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.decide = f
+}
+
+// scheduled creates an authorised consent and a recurrence for its first
+// cycle due on that cycle's start, and runs the clock until it is SCHD.
+func (e *env) scheduled(data obj, amount string) (consentID string, ts fapi.TokenSource, p wirePayment) {
+	e.t.Helper()
+	consentID, ts = e.authorised(data)
+	cycle := consent.MustDate(auto(data)["referenceStartDate"].(string))
+	e.advanceTo(at(cycle.AddDays(-3), 9, 0))
+	p = e.pay(ts, e.recurrenceData(cycle, cycle, amount))
+	e.advance(time.Second)
+	if s := e.status(p.ID); s != "SCHD" {
+		e.t.Fatalf("recurrence is %s, want SCHD", s)
+	}
+	return consentID, ts, p
+}
+
 func (e *env) url(path string) string { return e.b.MTLSURL + sandbox.AutomaticPaymentsBase + path }
 
-func (e *env) today() consent.Date { return consent.Today(e.clock.Now()) }
+func (e *env) today() consent.Date { return consent.Today(e.b.Clock.Now()) }
 
 // do makes one call with client c; writes get a fresh idempotency key.
 func (e *env) do(c *fapi.Client, method, path string, data any, ts fapi.TokenSource) (*fapi.Response, error) {
@@ -334,7 +353,7 @@ func (e *env) recurrenceInstrument() string {
 
 // firstPaymentData is the first payment of consentData, immediate.
 func (e *env) firstPaymentData() obj {
-	now := e.clock.Now()
+	now := e.b.Clock.Now()
 	id, err := e.gen.Immediate(now)
 	if err != nil {
 		e.t.Fatal(err)
@@ -354,6 +373,11 @@ func (e *env) firstPaymentData() obj {
 // recurrenceData is a recurrence of a monthly consent for the cycle
 // starting on cycle, due on date.
 func (e *env) recurrenceData(cycle, date consent.Date, amount string) obj {
+	return e.recurrenceDataFor(consent.IntervalMensal, cycle, date, amount)
+}
+
+// recurrenceDataFor is recurrenceData for a consent of another interval.
+func (e *env) recurrenceDataFor(interval consent.Interval, cycle, date consent.Date, amount string) obj {
 	return obj{
 		"endToEndId":       e.e2e(date),
 		"date":             date.String(),
@@ -362,7 +386,7 @@ func (e *env) recurrenceData(cycle, date consent.Date, amount string) obj {
 		"cnpjInitiator":    e.b.ITP.CNPJ,
 		"localInstrument":  e.recurrenceInstrument(),
 		"document":         obj{"identification": creditorCNPJ, "rel": "CNPJ"},
-		"paymentReference": e.reference(consent.IntervalMensal, cycle),
+		"paymentReference": e.reference(interval, cycle),
 	}
 }
 

@@ -175,6 +175,14 @@ func (a *automatic) retryRulesLocked(orig *apPayment, e2e string, date consent.D
 	}
 	chain := a.chainLocked(orig)
 	last := chain[len(chain)-1]
+	today := consent.Today(now)
+	if date == today {
+		for _, p := range chain[1:] {
+			if p.kind == kindIntraday && p.p.Date == today {
+				return fail("LIMITE_TENTATIVAS_EXCEDIDO", "Já houve uma tentativa intradia hoje ("+p.p.ID+").")
+			}
+		}
+	}
 	for _, p := range chain {
 		if p.p.Status == payments.StatusACSC {
 			return fail("DETALHE_TENTATIVA_INVALIDO", "A recorrência já foi liquidada pela tentativa "+p.p.ID+".")
@@ -198,14 +206,8 @@ func (a *automatic) retryRulesLocked(orig *apPayment, e2e string, date consent.D
 	if _, used := a.e2eids[e2e]; used {
 		return fail("DETALHE_TENTATIVA_INVALIDO", "Parâmetro endToEndId já foi utilizado; cada tentativa exige um novo endToEndId.")
 	}
-	today := consent.Today(now)
 	switch date {
 	case today:
-		for _, p := range chain[1:] {
-			if p.kind == kindIntraday && p.p.Date == today {
-				return fail("LIMITE_TENTATIVAS_EXCEDIDO", "Já houve uma tentativa intradia hoje ("+p.p.ID+").")
-			}
-		}
 		switch {
 		case !now.Before(atBrasilia(today, 12)):
 			return fail("FORA_PRAZO_PERMITIDO", "Tentativas intradia são aceitas até as 12:00 (horário de Brasília).")

@@ -166,7 +166,9 @@ const (
 	// client's own timeout ends the call.
 	FaultDelay
 	// FaultDrop processes the call, then closes the connection without an
-	// answer (the request log shows status 0). The bank acted.
+	// answer: only the first bytes of a status line are sent, so that the
+	// client reports an error instead of replaying the request
+	// transparently (the request log shows status 0). The bank acted.
 	FaultDrop
 	// FaultBadSignature answers as usual but with one bit of the JWS
 	// signature flipped. Applies to signed answers (2xx and 422); the bank
