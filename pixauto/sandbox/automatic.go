@@ -41,7 +41,10 @@ const (
 type automatic struct {
 	b       *Bank
 	version payments.Version
-	idemp   idempotency
+	// idemp remembers the POSTs, idempPatch the PATCHes (whose 422 enums
+	// have no ERRO_IDEMPOTENCIA).
+	idemp      idempotency
+	idempPatch idempotency
 
 	mu          sync.Mutex
 	consents    map[string]*apConsent
@@ -61,6 +64,8 @@ func newAutomatic(b *Bank) *automatic {
 		payments: map[string]*apPayment{},
 		e2eids:   map[string]string{},
 		scripts:  map[string][]Outcome{},
+
+		idempPatch: idempotency{conflictCode: "PARAMETRO_INVALIDO"},
 	}
 }
 
@@ -490,12 +495,20 @@ func (a *automatic) answer(w http.ResponseWriter, r *http.Request, call *apiCall
 			body := res.body
 			render = func() map[string]any { return body }
 		}
-		a.idemp.store(a.b.now(), r.URL.Path, key, call.org, sr.Data, res.status, render)
+		a.idempotencyOf(r).store(a.b.now(), r.URL.Path, key, call.org, sr.Data, res.status, render)
 	}
 	if res.status == http.StatusUnprocessableEntity {
 		a.b.log.Info("sandbox: refused", "method", r.Method, "path", r.URL.Path, "status", res.status, "errors", res.body["errors"])
 	}
 	a.b.writeSigned(w, r, res.status, call.iid, call.org, res.body)
+}
+
+// idempotencyOf returns the idempotency store of a write.
+func (a *automatic) idempotencyOf(r *http.Request) *idempotency {
+	if r.Method == http.MethodPatch {
+		return &a.idempPatch
+	}
+	return &a.idemp
 }
 
 // decodeData decodes a request's data claim as a JSON object.

@@ -31,7 +31,7 @@ func (a *automatic) handleCreateConsent(w http.ResponseWriter, r *http.Request) 
 		b.refuseAPI(w, r, call.iid, ae)
 		return
 	}
-	key, sr, ok := b.beginWrite(w, r, call, &a.idemp)
+	key, sr, ok := b.beginWrite(w, r, call, a.idempotencyOf(r))
 	if !ok {
 		return
 	}
@@ -342,7 +342,7 @@ func (a *automatic) handlePatchConsent(w http.ResponseWriter, r *http.Request) {
 		b.refuseAPI(w, r, call.iid, ae)
 		return
 	}
-	key, sr, ok := b.beginWrite(w, r, call, &a.idemp)
+	key, sr, ok := b.beginWrite(w, r, call, a.idempotencyOf(r))
 	if !ok {
 		return
 	}

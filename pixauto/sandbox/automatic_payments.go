@@ -57,7 +57,7 @@ func (a *automatic) handleCreatePayment(w http.ResponseWriter, r *http.Request) 
 		b.refuseAPI(w, r, call.iid, forbidden("POST /pix/recurring-payments needs the token of the consent's authorization (authorization_code or refresh_token with scopes recurring-payments and recurring-consent:<id>)"))
 		return
 	}
-	key, sr, ok := b.beginWrite(w, r, call, &a.idemp)
+	key, sr, ok := b.beginWrite(w, r, call, a.idempotencyOf(r))
 	if !ok {
 		return
 	}
@@ -511,7 +511,7 @@ func (a *automatic) handlePatchPayment(w http.ResponseWriter, r *http.Request) {
 		b.refuseAPI(w, r, call.iid, ae)
 		return
 	}
-	key, sr, ok := b.beginWrite(w, r, call, &a.idemp)
+	key, sr, ok := b.beginWrite(w, r, call, a.idempotencyOf(r))
 	if !ok {
 		return
 	}

@@ -73,7 +73,7 @@ func (a *automatic) handleRetry(w http.ResponseWriter, r *http.Request) {
 		b.refuseAPI(w, r, call.iid, apiErr(http.StatusBadRequest, "PARAMETRO_INVALIDO", "Parâmetro inválido", "originalRecurringPaymentId %q is malformed", origID))
 		return
 	}
-	key, sr, ok := b.beginWrite(w, r, call, &a.idemp)
+	key, sr, ok := b.beginWrite(w, r, call, a.idempotencyOf(r))
 	if !ok {
 		return
 	}
@@ -256,5 +256,8 @@ func (a *automatic) newRetryLocked(call *apiCall, orig *apPayment, e2e string, d
 	p.flowSent = orig.flowSent
 	p.kind, p.cycle = kind, orig.cycle
 	p.p.OriginalRecurringPaymentID = orig.p.ID
+	// An intraday retry is the holder's evening attempt, even when it was
+	// asked for before the morning window closed.
+	p.morning = kind == kindIntraday
 	return p
 }

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/ofb-go/pixauto/consent"
+	"github.com/ofb-go/pixauto/fapi"
 	"github.com/ofb-go/pixauto/internal/spectest"
 	"github.com/ofb-go/pixauto/payments"
 	"github.com/ofb-go/pixauto/pixauto/sandbox"
@@ -92,6 +95,32 @@ func TestAutomaticResponsesMatchTheSpec(t *testing.T) {
 			check("ResponseRecurringPaymentsIdPatch", http.StatusOK)
 			_, err := e.call(http.MethodPatch, "/pix/recurring-payments/"+r0.ID, cancel, cc)
 			want422(t, err, "PAGAMENTO_NAO_PERMITE_CANCELAMENTO")
+			check("422ResponseErrorCreateRecurringPaymentsPaymentId", http.StatusUnprocessableEntity)
+
+			// Idempotency: the same key and data replay the answer; other
+			// data get the endpoint's conflict code.
+			keyed := func(method, path, key string, data any) (*fapi.Response, error) {
+				return e.c.Do(t.Context(), fapi.Call{Method: method, URL: e.url(path), Data: data, Token: cc, IdempotencyKey: key})
+			}
+			key := uuid.NewString()
+			created := e.must(http.StatusCreated)(keyed(http.MethodPost, "/recurring-consents", key, e.consentData()))
+			check("ResponsePostRecurringConsent", http.StatusCreated)
+			again := e.must(http.StatusCreated)(keyed(http.MethodPost, "/recurring-consents", key, e.consentData()))
+			check("ResponsePostRecurringConsent", http.StatusCreated)
+			if decode[consent.Consent](t, again.Message.Data).RecurringConsentID != decode[consent.Consent](t, created.Message.Data).RecurringConsentID {
+				t.Fatal("a replay created another consent")
+			}
+			_, err = keyed(http.MethodPost, "/recurring-consents", key, editData("x", ""))
+			want422(t, err, "ERRO_IDEMPOTENCIA")
+			check("ResponseErrorCreateConsent", http.StatusUnprocessableEntity)
+			key = uuid.NewString()
+			for range 2 { // a refusal is replayed too
+				_, err = keyed(http.MethodPatch, "/pix/recurring-payments/"+first.ID, key, cancel)
+				want422(t, err, "PAGAMENTO_NAO_PERMITE_CANCELAMENTO")
+				check("422ResponseErrorCreateRecurringPaymentsPaymentId", http.StatusUnprocessableEntity)
+			}
+			_, err = keyed(http.MethodPatch, "/pix/recurring-payments/"+first.ID, key, obj{"status": "CANC"})
+			want422(t, err, "PARAMETRO_INVALIDO")
 			check("422ResponseErrorCreateRecurringPaymentsPaymentId", http.StatusUnprocessableEntity)
 
 			// A recurrence refused by SPI in the morning, then an extraday retry.

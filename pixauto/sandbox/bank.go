@@ -270,7 +270,9 @@ type Request struct {
 	// Method and Path are the request line (Path without the query).
 	Method string
 	Path   string
-	// Status is the response status code.
+	// Status is the response status code; 0 when the connection was
+	// dropped without an answer (FaultDrop, or FaultDelay when the client
+	// gave up).
 	Status int
 	// ClientCertOrgID is the organisation id in the client certificate's
 	// organizationIdentifier (or legacy OU), "" without a certificate.

@@ -105,7 +105,8 @@ func (b *Bank) beginCall(w http.ResponseWriter, r *http.Request) (*apiCall, bool
 
 // beginWrite checks the x-idempotency-key and the signed body of a write
 // and replays a write already done with the same key (the same data get
-// the stored response re-signed, other data 422 ERRO_IDEMPOTENCIA). It
+// the stored response re-signed, other data a 422 with the store's
+// conflictCode, ERRO_IDEMPOTENCIA by default). It
 // returns the key and the verified body of a new write; on failure or
 // replay it has answered and returns false. Store the outcome with
 // idemp.store.
@@ -125,7 +126,11 @@ func (b *Bank) beginWrite(w http.ResponseWriter, r *http.Request, call *apiCall,
 	case ae != nil:
 		b.refuseAPI(w, r, call.iid, ae)
 	case conflict:
-		b.writeSignedError(w, r, call.iid, call.org, http.StatusUnprocessableEntity, "ERRO_IDEMPOTENCIA", "Idempotency error", "x-idempotency-key was used with different data")
+		code := idemp.conflictCode
+		if code == "" {
+			code = "ERRO_IDEMPOTENCIA"
+		}
+		b.writeSignedError(w, r, call.iid, call.org, http.StatusUnprocessableEntity, code, "Idempotency error", "x-idempotency-key was used with different data")
 	case prev != nil:
 		b.writeSigned(w, r, prev.Status, call.iid, call.org, prev.Render())
 	default:
@@ -371,6 +376,11 @@ func (b *Bank) meta() map[string]any {
 // idempotency remembers, per endpoint and key, the request data and the
 // response body of a write for 24 h.
 type idempotency struct {
+	// conflictCode is the 422 code of a key reused with other data: ""
+	// → ERRO_IDEMPOTENCIA. The PATCH endpoints of automatic payments,
+	// whose 422 enums lack ERRO_IDEMPOTENCIA, use PARAMETRO_INVALIDO.
+	conflictCode string
+
 	mu      sync.Mutex
 	entries map[string]*idempotentWrite
 }
