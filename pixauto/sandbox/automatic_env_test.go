@@ -162,12 +162,15 @@ func (e *env) setDecision(f func(sandbox.AuthorizationRequest) sandbox.Authoriza
 }
 
 // scheduled creates an authorised consent and a recurrence for its first
-// cycle due on that cycle's start, and runs the clock until it is SCHD.
+// cycle due on that cycle's start (created at 09:00 three days before, or
+// now if that is later), and runs the clock until it is SCHD.
 func (e *env) scheduled(data obj, amount string) (consentID string, ts fapi.TokenSource, p wirePayment) {
 	e.t.Helper()
 	consentID, ts = e.authorised(data)
 	cycle := consent.MustDate(auto(data)["referenceStartDate"].(string))
-	e.advanceTo(at(cycle.AddDays(-3), 9, 0))
+	if t := at(cycle.AddDays(-3), 9, 0); t.After(e.b.Clock.Now()) {
+		e.advanceTo(t)
+	}
 	p = e.pay(ts, e.recurrenceData(cycle, cycle, amount))
 	e.advance(time.Second)
 	if s := e.status(p.ID); s != "SCHD" {

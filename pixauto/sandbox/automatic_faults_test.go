@@ -21,11 +21,18 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// TestCallFaultMatrix: every fault kind on a read visibly changes what the
-// SDK's client sees, and the next call is served normally.
-func TestCallFaultMatrix(t *testing.T) {
+// TestCallFaults: the call faults of the automatic-payments API, on one
+// bank (faults are bank-wide, so the parts run in turn).
+func TestCallFaults(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sandbox.Config{})
+	t.Run("matrix", func(t *testing.T) { callFaultMatrix(t, e) })
+	t.Run("writes", func(t *testing.T) { callFaultsOnWrites(t, e) })
+}
+
+// callFaultMatrix: every fault kind on a read visibly changes what the
+// SDK's client sees, and the next call is served normally.
+func callFaultMatrix(t *testing.T, e *env) {
 	id := e.createConsent(e.consentData())
 	short := e.client(e.b.ITP, 300*time.Millisecond)
 	shortCC := short.ClientCredentialsSource(fapi.ScopeRecurringPayments)
@@ -92,11 +99,9 @@ func TestCallFaultMatrix(t *testing.T) {
 	}
 }
 
-// TestCallFaultsOnWrites: what the bank did when the client saw a fault,
-// and how a resend with the same idempotency key finds out.
-func TestCallFaultsOnWrites(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, sandbox.Config{})
+// callFaultsOnWrites: what the bank did when the client saw a fault, and
+// how a resend with the same idempotency key finds out.
+func callFaultsOnWrites(t *testing.T, e *env) {
 	revoke := obj{"status": "REVOKED", "revocation": obj{"revokedBy": "USUARIO", "revokedFrom": "INICIADORA", "reason": obj{"code": "REVOGADO_USUARIO", "detail": "fim"}}}
 	patch := func(c *fapi.Client, ts fapi.TokenSource, id, key string) (*fapi.Response, error) {
 		return c.Do(context.Background(), fapi.Call{Method: http.MethodPatch, URL: e.url("/recurring-consents/" + id), Data: revoke, Token: ts, IdempotencyKey: key})

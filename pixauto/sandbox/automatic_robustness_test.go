@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -236,27 +235,4 @@ func TestAutomaticV200(t *testing.T) {
 	}
 	_, err := e.call(http.MethodPost, "/pix/recurring-payments/"+p.ID+"/retry", obj{"endToEndId": e.e2e(cycle), "date": cycle.String()}, e.cc)
 	apiError(t, err, http.StatusNotFound)
-}
-
-// TestIntradayRetryWaitsForTheEvening: an intraday retry asked for before
-// the morning window closes is still attempted in the evening.
-func TestIntradayRetryWaitsForTheEvening(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, sandbox.Config{})
-	if err := e.b.ScriptSettlement(payerCPF, sandbox.Reject(payments.RejectionNaoInformado).In(sandbox.Morning)); err != nil {
-		t.Fatal(err)
-	}
-	_, _, p := e.scheduled(e.consentData(), "150.00")
-	due := consent.MustDate(p.Date)
-	e.advanceTo(at(due, 7, 0))
-	resp := e.must(http.StatusCreated)(e.call(http.MethodPost, "/pix/recurring-payments/"+p.ID+"/retry", obj{"endToEndId": e.e2e(due), "date": due.String()}, e.cc))
-	r := decode[wirePayment](t, resp.Message.Data)
-	e.advanceTo(at(due, 17, 59))
-	if s := e.status(r.ID); s != "SCHD" {
-		t.Fatalf("intraday retry before the evening: %s", s)
-	}
-	e.advance(time.Minute)
-	if s := e.status(r.ID); s != "ACSC" {
-		t.Fatalf("intraday retry in the evening: %s", s)
-	}
 }

@@ -162,6 +162,28 @@ func TestIntradayRetry(t *testing.T) {
 	e.advanceTo(at(due2, 12, 0))
 	_, err = e.call(http.MethodPost, "/pix/recurring-payments/"+p2.ID+"/retry", obj{"endToEndId": e.e2e(due2), "date": due2.String()}, e.cc)
 	want422(t, err, "FORA_PRAZO_PERMITIDO")
+
+	// An intraday retry asked for before the morning window closes is
+	// still attempted in the evening.
+	data3 := e.consentData()
+	delete(auto(data3), "firstPayment")
+	auto(data3)["referenceStartDate"] = e.today().AddDays(3).String()
+	id3, _, p3 := e.scheduled(data3, "10.00")
+	if err := e.b.ScriptConsentSettlement(id3, sandbox.Reject(payments.RejectionNaoInformado).In(sandbox.Morning)); err != nil {
+		t.Fatal(err)
+	}
+	due3 := consent.MustDate(p3.Date)
+	e.advanceTo(at(due3, 7, 0))
+	resp = e.must(http.StatusCreated)(e.call(http.MethodPost, "/pix/recurring-payments/"+p3.ID+"/retry", obj{"endToEndId": e.e2e(due3), "date": due3.String()}, e.cc))
+	r3 := decode[wirePayment](t, resp.Message.Data)
+	e.advanceTo(at(due3, 17, 59))
+	if s := e.status(r3.ID); s != "SCHD" {
+		t.Fatalf("intraday retry before the evening: %s", s)
+	}
+	e.advance(time.Minute)
+	if s := e.status(r3.ID); s != "ACSC" {
+		t.Fatalf("intraday retry in the evening: %s", s)
+	}
 }
 
 // TestExtradayRetries: after a day of failures, up to three retries on
@@ -227,17 +249,22 @@ func TestExtradayRetries(t *testing.T) {
 	_, err = e.call(http.MethodPost, "/pix/recurring-payments/"+q.ID+"/retry", obj{"endToEndId": e.e2e(qdue.AddDays(1)), "date": qdue.AddDays(1).String()}, e.cc)
 	want422(t, err, "LIMITE_TENTATIVAS_EXCEDIDO")
 
-	// A reason that forbids retries, a first payment, a retry too late.
-	e2 := newEnv(t, sandbox.Config{})
-	if err := e2.b.ScriptSettlement(payerCPF, sandbox.Reject(payments.RejectionSaldoInsuficiente), sandbox.Reject(payments.RejectionTitularidadeInconsistente)); err != nil {
+	// A reason that forbids retries.
+	data2 := e.consentData()
+	delete(auto(data2), "firstPayment")
+	auto(data2)["referenceStartDate"] = e.today().AddDays(3).String()
+	id2, ts2, p2 := e.scheduled(data2, "150.00")
+	if err := e.b.ScriptConsentSettlement(id2, sandbox.Reject(payments.RejectionSaldoInsuficiente), sandbox.Reject(payments.RejectionTitularidadeInconsistente)); err != nil {
 		t.Fatal(err)
 	}
-	_, ts2, p2 := e2.scheduled(e2.consentData(), "150.00")
 	due2 := consent.MustDate(p2.Date)
-	e2.advanceTo(at(due2, 21, 0))
-	_, err = e2.call(http.MethodPost, "/pix/recurring-payments/"+p2.ID+"/retry", obj{"endToEndId": e2.e2e(due2.AddDays(1)), "date": due2.AddDays(1).String()}, e2.cc)
+	e.advanceTo(at(due2, 21, 0))
+	if got := e.payment(p2.ID); got.RejectionReason == nil || got.RejectionReason.Code != "TITULARIDADE_INCONSISTENTE" {
+		t.Fatalf("p2: %+v", got)
+	}
+	_, err = e.call(http.MethodPost, "/pix/recurring-payments/"+p2.ID+"/retry", obj{"endToEndId": e.e2e(due2.AddDays(1)), "date": due2.AddDays(1).String()}, e.cc)
 	want422(t, err, "PAGAMENTO_RECUSADO_DETENTORA")
-	e2.must(http.StatusOK)(e2.call(http.MethodGet, "/pix/recurring-payments/"+p2.ID, nil, ts2))
+	e.must(http.StatusOK)(e.call(http.MethodGet, "/pix/recurring-payments/"+p2.ID, nil, ts2))
 }
 
 func lastOf(original string, retries []string) string {

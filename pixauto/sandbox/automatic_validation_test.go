@@ -16,7 +16,6 @@ import (
 func TestConsentCreationValidations(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sandbox.Config{})
-	e21 := newEnv(t, sandbox.Config{APIVersion: "2.1.0"})
 	today := e.today()
 	for _, tt := range []struct {
 		name   string
@@ -69,10 +68,6 @@ func TestConsentCreationValidations(t *testing.T) {
 		{"alphanumeric CNPJ on 2.2.0", e, func(d obj) {
 			d["creditors"] = []any{obj{"personType": "PESSOA_JURIDICA", "cpfCnpj": "12ABC34501DE35", "name": "Alfa Ltda"}}
 		}, ""},
-		{"alphanumeric CNPJ on 2.1.0", e21, func(d obj) {
-			d["creditors"] = []any{obj{"personType": "PESSOA_JURIDICA", "cpfCnpj": "12ABC34501DE35", "name": "Alfa Ltda"}}
-		}, "PARAMETRO_INVALIDO"},
-		{"numeric CNPJ on 2.1.0", e21, func(obj) {}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -260,10 +255,15 @@ func TestPaymentCreationValidations21(t *testing.T) {
 		_, err := e.call(http.MethodPost, "/pix/recurring-payments", d, e.soonTS)
 		t.Run(tt.name, func(t *testing.T) { want422(t, err, tt.code) })
 	}
+	// Consents on 2.1.0: numeric CNPJs only.
+	alpha := e.consentData()
+	alpha["creditors"] = []any{obj{"personType": "PESSOA_JURIDICA", "cpfCnpj": "12ABC34501DE35", "name": "Alfa Ltda"}}
+	_, err := e.call(http.MethodPost, "/recurring-consents", alpha, e.cc)
+	want422(t, err, "PARAMETRO_INVALIDO")
 	if p := e.pay(e.soonTS, d); p.Reference != "M03-2026" || p.LocalInstrument != "MANU" {
 		t.Fatalf("2.1.0 recurrence: %+v", p)
 	}
 	// No /retry endpoint before 2.2.0.
-	_, err := e.call(http.MethodPost, "/pix/recurring-payments/abc/retry", obj{"endToEndId": e.e2e(today), "date": today.String()}, e.cc)
+	_, err = e.call(http.MethodPost, "/pix/recurring-payments/abc/retry", obj{"endToEndId": e.e2e(today), "date": today.String()}, e.cc)
 	apiError(t, err, http.StatusNotFound)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ofb-go/pixauto/consent"
+	"github.com/ofb-go/pixauto/fapi"
 	"github.com/ofb-go/pixauto/pixauto/sandbox"
 )
 
@@ -84,14 +85,21 @@ func TestWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer failing.Close()
-	f := newEnv(t, sandbox.Config{ITP: sandbox.ITPConfig{WebhookURIs: []string{failing.URL}}})
-	fid := f.createConsent(f.consentData())
-	reject := obj{"status": "REJECTED", "rejection": obj{"rejectedBy": "USUARIO", "rejectedFrom": "INICIADORA", "reason": obj{"code": "REJEITADO_USUARIO", "detail": "x"}}}
-	f.must(http.StatusOK)(f.call(http.MethodPatch, "/recurring-consents/"+fid, reject, f.cc))
-	if err := f.b.FlushWebhooks(t.Context()); err != nil {
+	before := len(e.b.Webhooks())
+	loud, err := e.b.NewITP(sandbox.ITPConfig{WebhookURIs: []string{failing.URL}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := f.b.Webhooks()
+	fc := e.client(loud, 0)
+	fcc := fc.ClientCredentialsSource(fapi.ScopeRecurringPayments)
+	resp := e.must(http.StatusCreated)(e.do(fc, http.MethodPost, "/recurring-consents", e.consentData(), fcc))
+	fid := decode[consent.Consent](t, resp.Message.Data).RecurringConsentID
+	reject := obj{"status": "REJECTED", "rejection": obj{"rejectedBy": "USUARIO", "rejectedFrom": "INICIADORA", "reason": obj{"code": "REJEITADO_USUARIO", "detail": "x"}}}
+	e.must(http.StatusOK)(e.do(fc, http.MethodPatch, "/recurring-consents/"+fid, reject, fcc))
+	if err := e.b.FlushWebhooks(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	hooks := e.b.Webhooks()[before:]
 	if calls.Load() != sandbox.WebhookAttempts || len(hooks) != sandbox.WebhookAttempts {
 		t.Fatalf("%d calls, %d logged", calls.Load(), len(hooks))
 	}
@@ -104,16 +112,14 @@ func TestWebhooks(t *testing.T) {
 	}
 
 	// An ITP without webhook_uris is not notified.
-	if n := len(e.b.Webhooks()); n != len(want) {
-		t.Fatalf("%d deliveries", n)
-	}
 	quiet := e.client(newITPOf(t, e.b), 0)
 	_, err = e.do(quiet, http.MethodPost, "/recurring-consents", e.consentData(), quiet.ClientCredentialsSource("recurring-payments"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := len(e.b.Webhooks())
 	e.advance(2 * time.Hour) // the consent times out: a status change nobody hears of
-	if n := len(e.b.Webhooks()); n != len(want) {
-		t.Fatalf("%d deliveries after a change of a quiet ITP's consent", n)
+	if got := len(e.b.Webhooks()); got != n {
+		t.Fatalf("%d deliveries after a change of a quiet ITP's consent, want %d", got, n)
 	}
 }
