@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/ofb-go/pixauto/pixauto"
+)
+
+const attemptColumns = `id, charge_id, consent_id, seq, kind, end_to_end_id, idempotency_key,
+	date, state, submit_at, payment_id, status, rejection_code, request, next_check_at,
+	created_at, updated_at, version`
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func attemptArgs(a *pixauto.AttemptRecord) []any {
+	return []any{a.ID, a.ChargeID, a.ConsentID, a.Seq, int64(a.Kind), a.EndToEndID, a.IdempotencyKey,
+		dateArg(a.Date), string(a.State), timeArg(a.SubmitAt), a.PaymentID, string(a.Status),
+		string(a.RejectionCode), blobArg(a.Request), timeArg(a.NextCheckAt),
+		timeArg(a.CreatedAt), timeArg(a.UpdatedAt), a.Version}
+}
+
+func insertAttempt(ctx context.Context, db execer, a *pixauto.AttemptRecord) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO pixauto_attempt (`+attemptColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, attemptArgs(a)...)
+	return err
+}
+
+// InsertAttempt stores a new attempt (a retry). ErrConflict if its E2EID
+// or idempotency key is taken, or (ChargeID, Seq) exists; ErrNotFound if its
+// charge or consent is not stored.
+func (s *Store) InsertAttempt(ctx context.Context, a *pixauto.AttemptRecord) error {
+	if err := insertAttempt(ctx, s.write, a); err != nil {
+		return wrap(ctx, "insert attempt "+a.ID, err)
+	}
+	return nil
+}
+
+// UpdateAttempt replaces every field of an attempt but its ID if a.Version
+// is the stored version (else ErrConflict; ErrNotFound if there is no such
+// attempt), and increments a.Version. A PaymentID already held by another
+// attempt is ErrConflict too.
+func (s *Store) UpdateAttempt(ctx context.Context, a *pixauto.AttemptRecord) error {
+	args := attemptArgs(a)[1:17] // every column from charge_id to updated_at
+	args = append(args, a.ID, a.Version)
+	err := update(ctx, s.write, "pixauto_attempt", "update attempt "+a.ID, `UPDATE pixauto_attempt SET
+		charge_id = ?, consent_id = ?, seq = ?, kind = ?, end_to_end_id = ?, idempotency_key = ?,
+		date = ?, state = ?, submit_at = ?, payment_id = ?, status = ?, rejection_code = ?,
+		request = ?, next_check_at = ?, created_at = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`, args, a.ID)
+	if err != nil {
+		return err
+	}
+	a.Version++
+	return nil
+}
+
+// GetAttempt returns an attempt or ErrNotFound.
+func (s *Store) GetAttempt(ctx context.Context, id string) (*pixauto.AttemptRecord, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM pixauto_attempt WHERE id = ?`, id)
+	a, err := scanAttempt(row)
+	if err != nil {
+		return nil, wrap(ctx, "get attempt "+id, err)
+	}
+	return a, nil
+}
+
+// AttemptByPaymentID returns the attempt the bank knows by paymentID, or
+// ErrNotFound (always, for the empty paymentID).
+func (s *Store) AttemptByPaymentID(ctx context.Context, paymentID string) (*pixauto.AttemptRecord, error) {
+	op := "attempt by payment id " + paymentID
+	if paymentID == "" {
+		return nil, wrap(ctx, op, pixauto.ErrNotFound)
+	}
+	row := s.read.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM pixauto_attempt WHERE payment_id = ?`, paymentID)
+	a, err := scanAttempt(row)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	return a, nil
+}
+
+// ListAttempts returns a charge's attempts in Seq order; none (and no
+// error) for an unknown charge.
+func (s *Store) ListAttempts(ctx context.Context, chargeID string) ([]*pixauto.AttemptRecord, error) {
+	return collect(ctx, s.read, "list attempts of charge "+chargeID,
+		`SELECT `+attemptColumns+` FROM pixauto_attempt WHERE charge_id = ? ORDER BY seq`,
+		[]any{chargeID}, scanAttempt)
+}
+
+// DueAttempts returns the attempts matching every set field of f, oldest
+// SubmitAt first (attempts without one last), then by ID.
+func (s *Store) DueAttempts(ctx context.Context, f pixauto.AttemptFilter) ([]*pixauto.AttemptRecord, error) {
+	var w where
+	in(&w, "state", f.States)
+	if !f.SubmitBefore.IsZero() {
+		w.add("submit_at <= ?", timeArg(f.SubmitBefore))
+	}
+	if !f.CheckDueBefore.IsZero() {
+		w.add("next_check_at <= ?", timeArg(f.CheckDueBefore))
+	}
+	q := `SELECT ` + attemptColumns + ` FROM pixauto_attempt` + w.String() +
+		` ORDER BY submit_at NULLS LAST, id` + w.limit(f.Limit)
+	return collect(ctx, s.read, "due attempts", q, w.args, scanAttempt)
+}
+
+func scanAttempt(sc scanner) (*pixauto.AttemptRecord, error) {
+	var (
+		a                            pixauto.AttemptRecord
+		date, submit, next, crt, upd sql.NullString
+	)
+	err := sc.Scan(&a.ID, &a.ChargeID, &a.ConsentID, &a.Seq, &a.Kind, &a.EndToEndID, &a.IdempotencyKey,
+		&date, &a.State, &submit, &a.PaymentID, &a.Status, &a.RejectionCode, &a.Request, &next,
+		&crt, &upd, &a.Version)
+	if err != nil {
+		return nil, err
+	}
+	var d decoder
+	a.Date = d.date(date)
+	a.SubmitAt, a.NextCheckAt = d.time(submit), d.time(next)
+	a.CreatedAt, a.UpdatedAt = d.time(crt), d.time(upd)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return &a, nil
+}
