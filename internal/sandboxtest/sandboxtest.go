@@ -17,7 +17,7 @@ import (
 
 // Fixed identities of the tests.
 const (
-	ITPISPB      = "12345678" // the ITP's ISPB (E2EIDs)
+	ITPISPB      = "12345678"       // the ITP's ISPB (E2EIDs)
 	CreditorCNPJ = "11222333000181" // the receiver
 	CreditorName = "Academia Forma Ltda"
 )
