@@ -35,6 +35,10 @@ func (in *Initiator) chain(ctx context.Context, chargeID, skipID string) (paymen
 // (the bank will retry itself, or a date must come), or gives up.
 func (in *Initiator) decideRetry(ctx context.Context, chargeID string) error {
 	_, err := in.retry(ctx, chargeID, in.cfg.RetryPolicy)
+	var re *RetryError
+	if errors.As(err, &re) {
+		return nil // giving up is a decision, stored and emitted as charge.failed
+	}
 	return err
 }
 
