@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +115,7 @@ func (a *automatic) route(mux *http.ServeMux, path string, methods map[string]op
 		allow = append(allow, m)
 		mux.HandleFunc(m+" "+path, a.prelude(o.name, o.handler))
 	}
+	slices.Sort(allow)
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-v", string(a.version))
 		w.Header().Set("Allow", strings.Join(allow, ", "))

@@ -445,6 +445,31 @@ func TestConsentLifecycle(t *testing.T) {
 	if _, err := e.c.PushAuthorization(t.Context(), fapi.RecurringConsentScopes(timeout), nil); err == nil {
 		t.Fatal("PAR accepted an expired consent")
 	}
+	// The back office can force it through; the rejection goes.
+	if err := e.b.SetConsentStatus(timeout, consent.StatusAuthorised); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.b.Consent(timeout); err != nil || c.Status != consent.StatusAuthorised || c.Rejection != nil || c.DebtorAccount == nil || c.AuthorisedAtDateTime == nil {
+		t.Fatalf("forced consent: %+v %v", c, err)
+	}
+	if err := e.b.SetConsentStatus(timeout, "PAUSED"); err == nil {
+		t.Fatal("SetConsentStatus accepted an unknown status")
+	}
+	for _, err := range []error{
+		e.b.SetConsentStatus("urn:x:y", consent.StatusRevoked),
+		e.b.EditConsentAtHolder("urn:x:y", sandbox.HolderEdit{}),
+		e.b.HoldPayment("nope"),
+	} {
+		if err == nil {
+			t.Fatal("a helper accepted an unknown resource")
+		}
+	}
+	if _, err := e.b.Consent("urn:x:y"); err == nil {
+		t.Fatal("Consent of an unknown id")
+	}
+	if _, err := e.b.Payment("nope"); err == nil {
+		t.Fatal("Payment of an unknown id")
+	}
 
 	denied := e.createConsent(e.consentData())
 	e.setDecision(func(sandbox.AuthorizationRequest) sandbox.AuthorizationDecision {

@@ -108,6 +108,9 @@ func copyPayment(p *apPayment) payments.Payment {
 //   - REVOKED: revoked by the holder (NAO_INFORMADO), with the revocation's
 //     effect on scheduled payments;
 //   - CONSUMED, AWAITING_AUTHORISATION: just set.
+//
+// A status other than REJECTED or REVOKED drops the consent's rejection and
+// revocation objects.
 func (b *Bank) SetConsentStatus(recurringConsentID string, status consent.Status) error {
 	a := b.auto
 	tx := a.begin()
@@ -117,6 +120,9 @@ func (b *Bank) SetConsentStatus(recurringConsentID string, status consent.Status
 		return unknown("recurring consent", recurringConsentID)
 	}
 	now := b.now()
+	if status != consent.StatusRejected && status != consent.StatusRevoked {
+		c.c.Rejection, c.c.Revocation = nil, nil
+	}
 	switch status {
 	case consent.StatusAuthorised:
 		subject := c.subject
