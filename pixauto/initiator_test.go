@@ -274,3 +274,5 @@ func TestInitiatorWeeklyConsent(t *testing.T) {
 		assert.Regexp(t, `^R/\d{4}-\d{2}-\d{2}/P1W$`, p.PaymentReference)
 	}
 }
+
+func mustAmount(s string) consent.Amount { return consent.MustAmount(s) }
