@@ -43,19 +43,7 @@ func newSuite(t *testing.T) *suite {
 
 func newClient(t *testing.T, bank *sandbox.Bank, itp *sandbox.ITP) *fapi.Client {
 	t.Helper()
-	c, err := fapi.New(fapi.Config{
-		Issuer:             bank.Issuer,
-		ClientID:           itp.ClientID,
-		Certificate:        itp.Certificate,
-		RootCAs:            bank.RootCAs,
-		PublicRootCAs:      bank.RootCAs,
-		SigningKey:         fapi.SigningKey{Signer: itp.SigningKey, KeyID: itp.SigningKeyID},
-		DecryptionKeys:     []fapi.DecryptionKey{{KeyID: itp.EncryptionKeyID, Key: itp.EncryptionKey}},
-		RedirectURI:        itp.RedirectURI,
-		BankOrganisationID: bank.OrganisationID,
-		KeystoreURL:        itp.KeystoreURL,
-		Clock:              bank.Clock,
-	})
+	c, err := fapi.New(bank.FAPIConfig(itp))
 	require.NoError(t, err)
 	return c
 }

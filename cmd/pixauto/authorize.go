@@ -51,18 +51,7 @@ func (c *AuthorizeCommand) step(format string, args ...any) {
 func (c *AuthorizeCommand) journey(ctx context.Context, bank *sandbox.Bank) error {
 	itp := bank.ITP
 	fmt.Fprintf(c.Stdout, "Sandbox bank %s\n  issuer  %s\n  mTLS    %s\nITP organisation %s, client %s\n\n", bank.OrganisationID, bank.Issuer, bank.MTLSURL, itp.OrganisationID, itp.ClientID)
-	client, err := fapi.New(fapi.Config{
-		Issuer:             bank.Issuer,
-		ClientID:           itp.ClientID,
-		Certificate:        itp.Certificate,
-		RootCAs:            bank.RootCAs,
-		PublicRootCAs:      bank.RootCAs,
-		SigningKey:         fapi.SigningKey{Signer: itp.SigningKey, KeyID: itp.SigningKeyID},
-		DecryptionKeys:     []fapi.DecryptionKey{{KeyID: itp.EncryptionKeyID, Key: itp.EncryptionKey}},
-		RedirectURI:        itp.RedirectURI,
-		BankOrganisationID: bank.OrganisationID,
-		KeystoreURL:        itp.KeystoreURL,
-	})
+	client, err := fapi.New(bank.FAPIConfig(itp))
 	if err != nil {
 		return err
 	}

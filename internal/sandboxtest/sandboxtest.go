@@ -74,19 +74,7 @@ func New(t testing.TB, o Options) *Env {
 // FAPIClient returns a FAPI client of itp at bank, on the bank's clock.
 func FAPIClient(t testing.TB, bank *sandbox.Bank, itp *sandbox.ITP) *fapi.Client {
 	t.Helper()
-	c, err := fapi.New(fapi.Config{
-		Issuer:             bank.Issuer,
-		ClientID:           itp.ClientID,
-		Certificate:        itp.Certificate,
-		RootCAs:            bank.RootCAs,
-		PublicRootCAs:      bank.RootCAs,
-		SigningKey:         fapi.SigningKey{Signer: itp.SigningKey, KeyID: itp.SigningKeyID},
-		DecryptionKeys:     []fapi.DecryptionKey{{KeyID: itp.EncryptionKeyID, Key: itp.EncryptionKey}},
-		RedirectURI:        itp.RedirectURI,
-		BankOrganisationID: bank.OrganisationID,
-		KeystoreURL:        itp.KeystoreURL,
-		Clock:              bank.Clock,
-	})
+	c, err := fapi.New(bank.FAPIConfig(itp))
 	require.NoError(t, err)
 	return c
 }
