@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ofb-go/pixauto/consent"
+	"github.com/ofb-go/pixauto/pixauto"
+)
+
+var benchTime = time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
+
+func openBench(b *testing.B) *Store {
+	b.Helper()
+	s := openTest(b)
+	require.NoError(b, s.InsertConsent(b.Context(), &pixauto.ConsentRecord{ID: "k1", ReceiverID: "r1", HolderID: "h1"}))
+	return s
+}
+
+// BenchmarkInsertCharge stores a charge and its first attempt: one
+// transaction, two rows.
+func BenchmarkInsertCharge(b *testing.B) {
+	s := openBench(b)
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("ch%09d", i)
+		c := &pixauto.ChargeRecord{
+			ID: id, ReceiverID: "r1", ConsentID: "k1", HolderID: "h1", Reference: id,
+			Amount: 14990, DueDate: consent.NewDate(2025, 8, 5), Status: pixauto.ChargePlanned,
+			Description: "Mensalidade", CreatedAt: benchTime, UpdatedAt: benchTime, Version: 1,
+		}
+		a := &pixauto.AttemptRecord{
+			ID: id + "-0", ChargeID: id, ConsentID: "k1", EndToEndID: "E12345678202508051500" + id,
+			IdempotencyKey: "idem-" + id, Date: c.DueDate, State: pixauto.AttemptPlanned,
+			SubmitAt: benchTime, Request: []byte(`{"amount":"149.90"}`),
+			CreatedAt: benchTime, UpdatedAt: benchTime, Version: 1,
+		}
+		if err := s.InsertCharge(ctx, c, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const streamRows = 100_000
+
+// BenchmarkListChargesStream reads 100,000 charges through one ListCharges
+// loop. peak-heap-B is the largest live heap seen while iterating, above
+// the heap before the loop: it stays flat (a few records and pgx's read
+// buffer), whatever the number of rows, because rows are streamed, never
+// collected.
+func BenchmarkListChargesStream(b *testing.B) {
+	s := openBench(b)
+	ctx := b.Context()
+	_, err := s.Pool().Exec(ctx, `
+		INSERT INTO pixauto_charge (`+chargeColumns+`)
+		SELECT format('ch%s', lpad(i::text, 9, '0')), 'r1', 'k1', 'h1', format('ref%s', i), 14990,
+			DATE '2025-08-05', 'PLANNED', '', 'Mensalidade', '', $2, $2, 1
+		FROM generate_series(1, $1::int) AS i`, streamRows, benchTime)
+	require.NoError(b, err)
+
+	var peak uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		base := liveHeap()
+		b.StartTimer()
+		n := 0
+		for c, err := range s.ListCharges(ctx, pixauto.ChargeFilter{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c.Amount != 14990 {
+				b.Fatalf("charge %s: amount %d", c.ID, c.Amount)
+			}
+			n++
+			if n%10_000 == 0 {
+				b.StopTimer()
+				if h := liveHeap(); h > base {
+					peak = max(peak, h-base)
+				}
+				b.StartTimer()
+			}
+		}
+		if n != streamRows {
+			b.Fatalf("%d rows, want %d", n, streamRows)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*streamRows), "ns/row")
+	b.ReportMetric(float64(peak), "peak-heap-B")
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}

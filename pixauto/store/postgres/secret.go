@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ofb-go/pixauto/pixauto"
+)
+
+const authorizationColumns = `state, consent_id, holder_id, sealed, expires_at, created_at`
+
+// PutAuthorization stores a pending authorization; ErrConflict if one with
+// the same state exists (a state is never reused).
+func (s *Store) PutAuthorization(ctx context.Context, a *pixauto.AuthorizationRecord) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO pixauto_authorization (`+authorizationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		a.State, a.ConsentID, a.HolderID, notNullBytes(a.Sealed), timeArg(a.ExpiresAt), timeArg(a.CreatedAt))
+	if err != nil {
+		return wrap(ctx, "put authorization", err)
+	}
+	return nil
+}
+
+// TakeAuthorization returns and deletes the authorization with that state,
+// in one statement: of two concurrent takers, one gets it and the other
+// ErrNotFound. Expiry is the caller's to check.
+func (s *Store) TakeAuthorization(ctx context.Context, state string) (*pixauto.AuthorizationRecord, error) {
+	row := s.pool.QueryRow(ctx, `DELETE FROM pixauto_authorization WHERE state = $1
+		RETURNING `+authorizationColumns, state)
+	var (
+		a        pixauto.AuthorizationRecord
+		exp, crt pgtype.Timestamptz
+	)
+	if err := row.Scan(&a.State, &a.ConsentID, &a.HolderID, &a.Sealed, &exp, &crt); err != nil {
+		return nil, wrap(ctx, "take authorization", err)
+	}
+	a.ExpiresAt, a.CreatedAt = timeOf(exp), timeOf(crt)
+	return &a, nil
+}
+
+// PutSecret stores an opaque value under key, replacing any older one.
+func (s *Store) PutSecret(ctx context.Context, key string, value []byte) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO pixauto_secret (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, notNullBytes(value))
+	if err != nil {
+		return wrap(ctx, "put secret "+key, err)
+	}
+	return nil
+}
+
+// GetSecret returns the value stored under key, or ErrNotFound.
+func (s *Store) GetSecret(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM pixauto_secret WHERE key = $1`, key).Scan(&v)
+	if err != nil {
+		return nil, wrap(ctx, "get secret "+key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
