@@ -13,6 +13,7 @@
 // encoders or a hand-built body) gets the module's signed 422 code, or its
 // asynchronous outcome.
 //
-// The package holds tests only; see /work/shared/docs/conformance-scenarios.md
-// for the modules.
+// The package holds tests only. Where the sandbox cannot play a module's
+// condition itself (SPI's account-ownership check), the test scripts the
+// settlement outcome and says so.
 package conformance
