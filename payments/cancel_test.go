@@ -27,7 +27,7 @@ func TestCheckCancel(t *testing.T) {
 		want []error
 	}{
 		{"receiver before 22:00 of the day before", scheduled, receiver, brt(2026, 12, 9, 21, 59, 59), nil},
-		{"receiver at 22:00:01", scheduled, receiver, brt(2026, 12, 9, 22, 0, 1), []error{payments.ErrCancelDeadline}},
+		{"receiver at 22:00:00", scheduled, receiver, brt(2026, 12, 9, 22, 0, 0), []error{payments.ErrCancelDeadline}},
 		{"payer until 23:59:59 of the day before", scheduled, payer, brt(2026, 12, 9, 23, 59, 59), nil},
 		{"payer on the due day", scheduled, payer, brt(2026, 12, 10, 0, 0, 0), []error{payments.ErrCancelDeadline}},
 		{"pending payment", &payments.Payment{ID: "p3", Date: due, Status: payments.StatusPDNG}, receiver, brt(2026, 12, 1, 0, 0, 0), nil},

@@ -335,14 +335,15 @@ func CheckCancel(p *Payment, c *consent.Consent, by consent.Document, now time.T
 	if p.IsRetry() && !receiver {
 		add(60, "cancellation.cancelledBy.document", "retries can be cancelled by the receiver only", ErrPayerCannotCancelRetry)
 	}
-	dayBefore := p.Date.AddDays(-1).In(consent.Brasilia)
-	deadline := dayBefore.Add(22 * time.Hour)
+	// Deadlines are exclusive: the receiver until 21:59:59 (before 22:00),
+	// the payer until 23:59:59 of the day before the settlement date.
+	deadline := p.Date.AddDays(-1).In(consent.Brasilia).Add(22 * time.Hour)
 	who := "the receiver"
 	if !receiver {
-		deadline, who = dayBefore.Add(23*time.Hour+59*time.Minute+59*time.Second), "the payer"
+		deadline, who = p.Date.In(consent.Brasilia), "the payer"
 	}
-	if now.After(deadline) {
-		add(60, "date", fmt.Sprintf("%s could cancel until %s Brasília", who, deadline.Format("2006-01-02 15:04")), ErrCancelDeadline)
+	if !now.Before(deadline) {
+		add(60, "date", fmt.Sprintf("%s could cancel before %s Brasília", who, deadline.Format("2006-01-02 15:04")), ErrCancelDeadline)
 	}
 	if len(errs) > 0 {
 		return errs

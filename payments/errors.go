@@ -82,6 +82,10 @@ var (
 	// ErrCreditorAccountMismatch: the first payment's creditorAccount
 	// differs from firstPayment.creditorAccount.
 	ErrCreditorAccountMismatch = errors.New("payments: creditorAccount differs from the consent")
+	// ErrFirstPaymentDate: the first payment's date differs from the
+	// consent's firstPayment.date (the first POST carries exactly the
+	// declared values).
+	ErrFirstPaymentDate = errors.New("payments: date differs from the consent's firstPayment.date")
 	// ErrInvalidAccount: the creditorAccount is incomplete or malformed.
 	ErrInvalidAccount = errors.New("payments: invalid creditorAccount")
 	// ErrDocumentMismatch: document is not the consent creditor's.

@@ -124,10 +124,12 @@ func (p *Planner) FirstPayment(c *consent.Consent, now time.Time, existing []Pay
 		e   E2EID
 		err error
 	)
+	// The first payment carries exactly the declared values, its date
+	// included: immediate when that date is today, scheduled when it is
+	// later; a date already past is refused by the validator below.
 	if date.After(today) {
 		e, err = p.Generator.Scheduled(date)
 	} else {
-		date = today
 		e, err = p.Generator.Immediate(now)
 	}
 	if err != nil {

@@ -90,7 +90,7 @@ func TestPlannerFirstPayment(t *testing.T) {
 	}{
 		{name: "scheduled on the declared date", now: brt(2025, 7, 18, 10, 0, 0), date: date(2025, 7, 20)},
 		{name: "immediate on the declared date", now: brt(2025, 7, 20, 22, 30, 0), date: date(2025, 7, 20), immediate: true},
-		{name: "late: immediate today", now: brt(2025, 7, 21, 9, 0, 0), date: date(2025, 7, 21), immediate: true},
+		{name: "late: the declared date has passed", now: brt(2025, 7, 21, 9, 0, 0), err: payments.ErrOutsideWindow},
 		{name: "no firstPayment", now: brt(2025, 7, 18, 10, 0, 0), consent: newConsent(withoutFirstPayment()), err: payments.ErrMissing},
 		{name: "consent not authorised", now: brt(2025, 7, 18, 10, 0, 0),
 			consent: newConsent(withStatus(consent.StatusAwaitingAuthorisation)), err: payments.ErrConsentNotAuthorised},

@@ -39,7 +39,9 @@ func specRequests() map[string]specCase {
 		out["recurrence "+string(interval)] = specCase{r, newConsent(withInterval(interval)), createNow}
 	}
 	fp := firstPayment(date(2025, 7, 18), "E12345678"+"202507190130"+"imm00000001")
-	out["first payment"] = specCase{fp, newConsent(), brt(2025, 7, 18, 22, 30, 0)}
+	fpConsent := newConsent()
+	fpConsent.Automatic().FirstPayment.Date = fp.Date // the first payment carries the declared date
+	out["first payment"] = specCase{fp, fpConsent, brt(2025, 7, 18, 22, 30, 0)}
 
 	fido := encodeFixture()
 	fido.AuthorisationFlow, fido.ConsentID = payments.FlowFIDO, consentID

@@ -140,6 +140,9 @@ func (cfg Validator) checkReference(col *collector, r *Request, c *consent.Conse
 		if !sameAccount(r.CreditorAccount, fp.CreditorAccount) {
 			col.add(28, "creditorAccount", ErrCreditorAccountMismatch, "must equal firstPayment.creditorAccount")
 		}
+		if r.Date != fp.Date {
+			col.add(28, "date", ErrFirstPaymentDate, "must equal firstPayment.date %s", fp.Date)
+		}
 		return
 	}
 	if ref.Interval != auto.Interval {

@@ -284,6 +284,7 @@ func TestValidateCreateFirstPayment(t *testing.T) {
 		name     string
 		req      *payments.Request
 		existing []payments.Payment
+		fpDate   consent.Date // the consent's firstPayment.date, when not the request's
 		want     []failure
 	}{
 		{name: "immediate, E2EID at the current UTC minute", req: firstPayment(today, immediate)},
@@ -316,12 +317,21 @@ func TestValidateCreateFirstPayment(t *testing.T) {
 			want:     []failure{{33, "paymentReference", payments.ErrDuplicateCycle}}},
 		{name: "first payment rejected before", req: firstPayment(today, immediate),
 			existing: []payments.Payment{{ID: "p0", Status: payments.StatusRJCT, PaymentReference: "zero"}}},
+		{name: "other date than firstPayment.date", req: firstPayment(date(2025, 7, 20), scheduledE2E(date(2025, 7, 20), "sched000001")),
+			fpDate: date(2025, 7, 21), want: []failure{{28, "date", payments.ErrFirstPaymentDate}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var v payments.Validator
-			requireFailures(t, v.ValidateCreate(tt.req, newConsent(), tt.existing, now), tt.want)
+			// The consent declares the request's date, unless the case
+			// says otherwise: the first payment carries exactly it.
+			c := newConsent()
+			c.Automatic().FirstPayment.Date = tt.req.Date
+			if !tt.fpDate.IsZero() {
+				c.Automatic().FirstPayment.Date = tt.fpDate
+			}
+			requireFailures(t, v.ValidateCreate(tt.req, c, tt.existing, now), tt.want)
 		})
 	}
 }
