@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -73,7 +74,18 @@ func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), testSchema(t))
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	t.Cleanup(func() {
+		// pgxpool's Close waits for every connection to come back: bound
+		// it, so that a leaked one fails the test instead of hanging it.
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		select {
+		case err := <-closed:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("Close did not return: a pool connection was never released")
+		}
+	})
 	return s
 }
 

@@ -35,6 +35,7 @@ func in[S ~string](w *where, col string, vals []S) {
 	}
 }
 
+// String returns the WHERE clause, or "" when no field is set.
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""
