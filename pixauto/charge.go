@@ -94,9 +94,30 @@ func (in *Initiator) planner(h *holder) *payments.Planner {
 }
 
 func (in *Initiator) insertCharge(ctx context.Context, rec *ConsentRecord, req *payments.Request, reference, externalID string, submitAt time.Time) (*ChargeRecord, error) {
-	payload, err := encodePayload(req, "")
+	plan, err := in.newChargePlan(rec, req, reference, externalID, submitAt)
 	if err != nil {
 		return nil, err
+	}
+	ch, a := plan.Charge, plan.First
+	if err := in.store.InsertCharge(ctx, ch, a); err != nil {
+		return nil, err
+	}
+	in.emit(Event{Type: EventChargePlanned, ReceiverID: ch.ReceiverID, ConsentID: ch.ConsentID, ChargeID: ch.ID, ChargeStatus: ch.Status})
+	if !submitAt.After(in.now()) {
+		if err := in.Submit(ctx, a.ID); err != nil {
+			in.log.WarnContext(ctx, "pixauto: submission deferred to reconciliation", "charge", ch.ID, "err", err)
+		}
+	}
+	return in.store.GetCharge(ctx, ch.ID)
+}
+
+// newChargePlan builds the records of a new charge and its first attempt:
+// the E2EID is the request's, the idempotency key is new, both stored
+// before anything is sent.
+func (in *Initiator) newChargePlan(rec *ConsentRecord, req *payments.Request, reference, externalID string, submitAt time.Time) (ChargePlan, error) {
+	payload, err := encodePayload(req, "")
+	if err != nil {
+		return ChargePlan{}, err
 	}
 	now := in.now()
 	ch := &ChargeRecord{
@@ -109,16 +130,7 @@ func (in *Initiator) insertCharge(ctx context.Context, rec *ConsentRecord, req *
 		EndToEndID: req.EndToEndID, IdempotencyKey: in.newID(), Date: req.Date, State: AttemptPlanned,
 		SubmitAt: submitAt, Request: payload, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := in.store.InsertCharge(ctx, ch, a); err != nil {
-		return nil, err
-	}
-	in.emit(Event{Type: EventChargePlanned, ReceiverID: ch.ReceiverID, ConsentID: ch.ConsentID, ChargeID: ch.ID, ChargeStatus: ch.Status})
-	if !submitAt.After(now) {
-		if err := in.Submit(ctx, a.ID); err != nil {
-			in.log.WarnContext(ctx, "pixauto: submission deferred to reconciliation", "charge", ch.ID, "err", err)
-		}
-	}
-	return in.store.GetCharge(ctx, ch.ID)
+	return ChargePlan{Charge: ch, First: a}, nil
 }
 
 func (in *Initiator) chargeByExternalID(ctx context.Context, receiverID, externalID string) (*ChargeRecord, error) {

@@ -156,6 +156,12 @@ type AttemptRecord struct {
 	Version     int64
 }
 
+// ChargePlan is a charge with its first attempt, for InsertCharges.
+type ChargePlan struct {
+	Charge *ChargeRecord
+	First  *AttemptRecord
+}
+
 // ConsentFilter selects consents. Zero fields do not filter.
 type ConsentFilter struct {
 	ReceiverID string
@@ -215,6 +221,10 @@ type Store interface {
 	// state (single use); ErrNotFound if there is none.
 	TakeAuthorization(ctx context.Context, state string) (*AuthorizationRecord, error)
 
+	// DeleteExpiredAuthorizations deletes the authorizations whose
+	// ExpiresAt is before before, and returns how many it deleted.
+	DeleteExpiredAuthorizations(ctx context.Context, before time.Time) (int, error)
+
 	// PutSecret stores an opaque (already encrypted) value, replacing any
 	// older one: refresh tokens live here.
 	PutSecret(ctx context.Context, key string, value []byte) error
@@ -226,6 +236,12 @@ type Store interface {
 	// FAILED or CANCELLED) charge for the same Reference, or if the E2EID,
 	// idempotency key or (ReceiverID, ExternalID) is taken.
 	InsertCharge(ctx context.Context, c *ChargeRecord, first *AttemptRecord) error
+	// InsertCharges stores many charges, each with its first attempt, in
+	// as few transactions as it can (a billing run). A plan that breaks a
+	// uniqueness rule of InsertCharge is skipped — not stored, its index
+	// returned in skipped — and the others are stored. err reports a
+	// failure that stored nothing of the plans not yet committed.
+	InsertCharges(ctx context.Context, plans []ChargePlan) (skipped []int, err error)
 	// UpdateCharge replaces a charge if its Version matches (else
 	// ErrConflict), and increments c.Version.
 	UpdateCharge(ctx context.Context, c *ChargeRecord) error

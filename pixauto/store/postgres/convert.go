@@ -102,3 +102,16 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// timeValue is timeArg for arrays: the zero time is NULL.
+func timeValue(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+// dateValue is dateArg for arrays: the zero date is NULL.
+func dateValue(d consent.Date) pgtype.Date {
+	if d.IsZero() {
+		return pgtype.Date{}
+	}
+	return pgtype.Date{Time: d.In(time.UTC), Valid: true}
+}

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/ofb-go/pixauto/pixauto"
+	"github.com/ofb-go/pixauto/pixauto/store/internal/record"
 )
 
 const authorizationColumns = `state, consent_id, holder_id, sealed, expires_at, created_at`
@@ -60,4 +62,24 @@ func (s *Store) GetSecret(ctx context.Context, key string) ([]byte, error) {
 		v = []byte{}
 	}
 	return v, nil
+}
+
+// DeleteExpiredAuthorizations deletes the authorizations whose ExpiresAt
+// is before before (a zero ExpiresAt counts as the zero time), and returns
+// how many it deleted.
+func (s *Store) DeleteExpiredAuthorizations(ctx context.Context, before time.Time) (int, error) {
+	const op = "delete expired authorizations"
+	bound, ok := record.ExpiryBound(before)
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			return 0, wrap(ctx, op, err)
+		}
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM pixauto_authorization
+		WHERE expires_at IS NULL OR expires_at < $1`, bound)
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"iter"
 
 	"github.com/ofb-go/pixauto/pixauto"
@@ -119,4 +120,76 @@ func scanCharge(sc scanner) (*pixauto.ChargeRecord, error) {
 		return nil, d.err
 	}
 	return &c, nil
+}
+
+// InsertCharges stores the plans in one transaction, in order, as
+// InsertCharge would one by one: a plan that breaks a uniqueness rule (of
+// the stored charges and attempts, or of the plans stored before it in the
+// batch) or names a consent that is not stored is skipped whole, and its
+// index returned. A malformed plan (see InsertCharge) fails the call
+// before anything is stored; any other error rolls the transaction back,
+// so nothing of the batch is stored.
+//
+// Each plan costs two prepared INSERTs: a failed statement is undone by
+// SQLite itself (the transaction goes on), and a charge whose first
+// attempt fails is deleted again before the next plan, so that it holds
+// nothing (cycle, external id) a later plan of the batch may need.
+func (s *Store) InsertCharges(ctx context.Context, plans []pixauto.ChargePlan) ([]int, error) {
+	const op = "insert charges"
+	if err := record.CheckPlans(plans); err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	if len(plans) == 0 {
+		return nil, nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{
+		`INSERT INTO pixauto_charge (` + chargeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO pixauto_attempt (` + attemptColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`DELETE FROM pixauto_charge WHERE id = ?`,
+	} {
+		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
+			return nil, wrap(ctx, op, err)
+		}
+		defer stmts[i].Close()
+	}
+	insertCharge, insertAttempt, deleteCharge := stmts[0], stmts[1], stmts[2]
+	var skipped []int
+	for i, p := range plans {
+		if _, err := insertCharge.ExecContext(ctx, chargeArgs(p.Charge)...); err != nil {
+			if !brokenRule(err) {
+				return nil, wrap(ctx, op+": charge "+p.Charge.ID, err)
+			}
+			skipped = append(skipped, i)
+			continue
+		}
+		if _, err := insertAttempt.ExecContext(ctx, attemptArgs(p.First)...); err != nil {
+			if !brokenRule(err) {
+				return nil, wrap(ctx, op+": first attempt "+p.First.ID, err)
+			}
+			if _, err := deleteCharge.ExecContext(ctx, p.Charge.ID); err != nil {
+				return nil, wrap(ctx, op+": undo charge "+p.Charge.ID, err)
+			}
+			skipped = append(skipped, i)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	return skipped, nil
+}
+
+// brokenRule reports whether an INSERT failed on a uniqueness rule or a
+// missing parent: the plan is skipped, the batch goes on.
+func brokenRule(err error) bool {
+	err = mapErr(err)
+	return errors.Is(err, pixauto.ErrConflict) || errors.Is(err, pixauto.ErrNotFound)
 }

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/ofb-go/pixauto/pixauto"
+	"github.com/ofb-go/pixauto/pixauto/store/internal/record"
 )
 
 const authorizationColumns = `state, consent_id, holder_id, sealed, expires_at, created_at`
@@ -63,4 +65,28 @@ func (s *Store) GetSecret(ctx context.Context, key string) ([]byte, error) {
 		v = []byte{}
 	}
 	return v, nil
+}
+
+// DeleteExpiredAuthorizations deletes the authorizations whose ExpiresAt
+// is before before (a zero ExpiresAt counts as the zero time), and returns
+// how many it deleted.
+func (s *Store) DeleteExpiredAuthorizations(ctx context.Context, before time.Time) (int, error) {
+	const op = "delete expired authorizations"
+	bound, ok := record.ExpiryBound(before)
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			return 0, wrap(ctx, op, err)
+		}
+		return 0, nil
+	}
+	res, err := s.write.ExecContext(ctx, `DELETE FROM pixauto_authorization
+		WHERE expires_at IS NULL OR expires_at < ?`, timeArg(bound))
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return int(n), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/pixauto"
@@ -51,4 +52,32 @@ func DecodeConsent(data []byte) (*consent.Consent, error) {
 		return nil, fmt.Errorf("decode consent: %w", err)
 	}
 	return &c, nil
+}
+
+// CheckPlans checks every plan of an InsertCharges call before anything is
+// stored: each must have a charge, and a first attempt that CheckFirstAttempt
+// accepts. A bad plan is the caller's bug, so it fails the whole call.
+func CheckPlans(plans []pixauto.ChargePlan) error {
+	for i, p := range plans {
+		if p.Charge == nil {
+			return fmt.Errorf("plan %d: %w: the plan has no charge", i, ErrFirstAttempt)
+		}
+		if err := CheckFirstAttempt(p.Charge, p.First); err != nil {
+			return fmt.Errorf("plan %d (charge %s): %w", i, p.Charge.ID, err)
+		}
+	}
+	return nil
+}
+
+// ExpiryBound returns the stored expiry below which an authorization is
+// expired before before. Stores keep times truncated to the microsecond,
+// so a stored time is before before exactly when it is before before
+// rounded up to the microsecond. ok is false when nothing can be before
+// before (it is the zero time or earlier); otherwise a zero (NULL)
+// ExpiresAt counts as expired too, as it does for the Initiator.
+func ExpiryBound(before time.Time) (bound time.Time, ok bool) {
+	if !before.After(time.Time{}) {
+		return time.Time{}, false
+	}
+	return before.Add(time.Microsecond - time.Nanosecond).Truncate(time.Microsecond), true
 }
