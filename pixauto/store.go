@@ -222,7 +222,10 @@ type Store interface {
 	TakeAuthorization(ctx context.Context, state string) (*AuthorizationRecord, error)
 
 	// DeleteExpiredAuthorizations deletes the authorizations whose
-	// ExpiresAt is before before, and returns how many it deleted.
+	// ExpiresAt is before before, and returns how many it deleted. A zero
+	// ExpiresAt counts as the zero time (expired, as Enrol sees it), and
+	// the stored, microsecond ExpiresAt is compared; nothing is before the
+	// zero time.
 	DeleteExpiredAuthorizations(ctx context.Context, before time.Time) (int, error)
 
 	// PutSecret stores an opaque (already encrypted) value, replacing any
@@ -241,6 +244,18 @@ type Store interface {
 	// uniqueness rule of InsertCharge is skipped — not stored, its index
 	// returned in skipped — and the others are stored. err reports a
 	// failure that stored nothing of the plans not yet committed.
+	//
+	// The plans are taken in order, as by InsertCharge one at a time: a
+	// plan is skipped if it breaks a rule against the stored records or
+	// against a plan stored before it in the batch, or if its consent is
+	// not stored (where InsertCharge says ErrNotFound). A skipped plan is
+	// skipped whole: neither its charge nor its first attempt is stored,
+	// and it holds nothing a later plan may need. skipped is in increasing
+	// order, empty when every plan was stored. A malformed plan (no
+	// charge, or a first attempt that does not name its charge and
+	// consent) is the caller's bug: it fails the call before anything is
+	// stored. The stores of this module use one transaction per call, so
+	// an error stores nothing at all; callers choose the batch size.
 	InsertCharges(ctx context.Context, plans []ChargePlan) (skipped []int, err error)
 	// UpdateCharge replaces a charge if its Version matches (else
 	// ErrConflict), and increments c.Version.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,8 +34,16 @@ func exerciseContext(t *testing.T, newStore func(*testing.T) pixauto.Store) {
 			"PutSecret":         func() error { return b.store.PutSecret(ctx, "key", []byte("w")) },
 			"GetSecret":         func() error { _, err := b.store.GetSecret(ctx, "key"); return err },
 			"InsertCharge":      func() error { return b.store.InsertCharge(ctx, c2, newAttempt(c2, "ch2-0", 0)) },
-			"UpdateCharge":      func() error { return b.store.UpdateCharge(ctx, c) },
-			"GetCharge":         func() error { _, err := b.store.GetCharge(ctx, "ch1"); return err },
+			"InsertCharges": func() error {
+				_, err := b.store.InsertCharges(ctx, []pixauto.ChargePlan{{Charge: c2, First: newAttempt(c2, "ch2-0", 0)}})
+				return err
+			},
+			"DeleteExpiredAuthorizations": func() error {
+				_, err := b.store.DeleteExpiredAuthorizations(ctx, t0.Add(time.Hour))
+				return err
+			},
+			"UpdateCharge": func() error { return b.store.UpdateCharge(ctx, c) },
+			"GetCharge":    func() error { _, err := b.store.GetCharge(ctx, "ch1"); return err },
 			"ListCharges": func() error {
 				return firstErr(adapt(b.store.ListCharges(ctx, pixauto.ChargeFilter{})))
 			},

@@ -28,7 +28,14 @@
 //     refuses a first attempt that names another charge or consent.
 //   - A payment ID names one attempt: UpdateAttempt to a PaymentID another
 //     attempt holds is ErrConflict. AttemptByPaymentID("") is ErrNotFound.
+//   - InsertCharges takes its plans in order: a plan that breaks a rule of
+//     InsertCharge, against the store or an earlier plan of the batch, or
+//     whose consent is not stored, is skipped whole and holds nothing a
+//     later plan needs; a malformed plan fails the call and stores
+//     nothing. An empty batch is not an error.
 //   - PutAuthorization with a state already stored is ErrConflict.
+//   - DeleteExpiredAuthorizations deletes ExpiresAt < before, comparing
+//     the stored (microsecond) time; a zero ExpiresAt is expired.
 //   - ListAttempts of an unknown charge is empty, not an error.
 //   - ConsentFilter.CheckDueBefore is strict (before); AttemptFilter's
 //     SubmitBefore and CheckDueBefore are inclusive (at or before), as their

@@ -148,3 +148,84 @@ func exerciseSecrets(t *testing.T, newStore func(*testing.T) pixauto.Store) {
 		require.Equal(t, []byte("v"), got)
 	})
 }
+
+func exerciseExpiredAuthorizations(t *testing.T, newStore func(*testing.T) pixauto.Store) {
+	put := func(t *testing.T, b *bundle, state string, expires time.Time) {
+		t.Helper()
+		a := newAuthorization(state)
+		a.ExpiresAt = expires
+		require.NoError(t, b.store.PutAuthorization(b.ctx, a))
+	}
+	// left returns which of states can still be taken.
+	left := func(t *testing.T, b *bundle, states ...string) []string {
+		t.Helper()
+		out := []string{}
+		for _, s := range states {
+			_, err := b.store.TakeAuthorization(b.ctx, s)
+			if err == nil {
+				out = append(out, s)
+				continue
+			}
+			require.ErrorIs(t, err, pixauto.ErrNotFound)
+		}
+		return out
+	}
+
+	t.Run("Before", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		put(t, b, "old", t0.Add(-time.Hour))
+		put(t, b, "just-before", t0.Add(-time.Microsecond))
+		put(t, b, "at", t0)
+		put(t, b, "after", t0.Add(time.Microsecond))
+		put(t, b, "zero", time.Time{}) // expired, as Enrol sees it
+		n, err := b.store.DeleteExpiredAuthorizations(b.ctx, t0)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+		n, err = b.store.DeleteExpiredAuthorizations(b.ctx, t0)
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing left to delete")
+		require.Equal(t, []string{"at", "after"}, left(t, b, "old", "just-before", "at", "after", "zero"))
+	})
+
+	t.Run("SubMicrosecond", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		put(t, b, "s", t0)
+		n, err := b.store.DeleteExpiredAuthorizations(b.ctx, t0.Add(time.Nanosecond))
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "t0 is before t0+1ns, though stores keep microseconds")
+	})
+
+	t.Run("OtherZone", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		put(t, b, "s", t0)
+		brt := time.FixedZone("BRT", -3*60*60)
+		n, err := b.store.DeleteExpiredAuthorizations(b.ctx, t0.In(brt))
+		require.NoError(t, err)
+		require.Zero(t, n, "the same instant in another zone is not later")
+		n, err = b.store.DeleteExpiredAuthorizations(b.ctx, t0.Add(time.Microsecond).In(brt))
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
+
+	t.Run("ZeroBefore", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		put(t, b, "zero", time.Time{})
+		put(t, b, "far", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC))
+		n, err := b.store.DeleteExpiredAuthorizations(b.ctx, time.Time{})
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing is before the zero time")
+		require.Equal(t, []string{"zero", "far"}, left(t, b, "zero", "far"))
+	})
+
+	t.Run("Empty", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		n, err := b.store.DeleteExpiredAuthorizations(b.ctx, t0)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+}

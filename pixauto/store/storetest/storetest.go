@@ -18,8 +18,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) pixauto.Store) {
 	for name, run := range map[string]func(*testing.T, func(*testing.T) pixauto.Store){
 		"Consent":       exerciseConsents,
 		"Authorization": exerciseAuthorizations,
+		"ExpiredAuth":   exerciseExpiredAuthorizations,
 		"Secret":        exerciseSecrets,
 		"Charge":        exerciseCharges,
+		"InsertCharges": exerciseInsertCharges,
 		"Attempt":       exerciseAttempts,
 		"Stream":        exerciseStreams,
 		"Context":       exerciseContext,
