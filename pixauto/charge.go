@@ -461,8 +461,8 @@ func (in *Initiator) setCharge(ctx context.Context, chargeID string, s ChargeSta
 		if err != nil {
 			return err
 		}
-		if ch.Status == s && ch.FailureCode == code {
-			return nil
+		if ch.Status == s && (code == "" || ch.FailureCode == code) {
+			return nil // no change ("" keeps the failure code)
 		}
 		if ch.Status.Final() && s != ch.Status {
 			return nil // a final charge does not move

@@ -1,5 +1,6 @@
 // Command pixauto is the pixauto command line.
 //
+//	pixauto demo        the whole story against an embedded sandbox bank: enrolment, a year of charges, retries
 //	pixauto authorize   run a full FAPI-BR authorization against an embedded sandbox bank
 package main
 
@@ -41,6 +42,9 @@ Usage:
 
 Commands:
 
+	demo        the whole story in one command: a receiver, a payer, an enrolment and a
+	            year of monthly charges with failures and retries, against the embedded
+	            sandbox bank on an accelerated clock, stored in SQLite
 	authorize   run a full FAPI-BR v2 authorization against an embedded sandbox bank
 	            and print every step
 
@@ -54,6 +58,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	}
 	switch args[0] {
+	case "demo":
+		return (&DemoCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "authorize":
 		return (&AuthorizeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "help", "-h", "--help":

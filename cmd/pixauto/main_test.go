@@ -45,3 +45,31 @@ func TestUsage(t *testing.T) {
 	assert.True(t, strings.Contains(errOut.String(), "Commands:"))
 	require.Error(t, NewMain(&out, &errOut).Run(context.Background(), []string{"nope"}))
 }
+
+func TestDemoTellsTheWholeStory(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := NewMain(&out, &errOut).Run(context.Background(), []string{"demo", "-months", "10"})
+	require.NoError(t, err, errOut.String())
+	s := out.String()
+	for _, want := range []string{
+		"consent   AUTHORISED",
+		"charge 1  SCHEDULED",
+		"charge 1  SETTLED",
+		"charge 3  RETRYING",
+		"charge 3  SETTLED",
+		"charge 6  RETRYING",
+		"charge 9  FAILED — The payer's bank refused the payment.",
+		"Summary: 9 charges settled (R$ 1.169,10), 1 failed; 15 payments sent, 15 held by the bank — each exactly once.",
+	} {
+		assert.Contains(t, s, want)
+	}
+	for _, once := range []string{"charge 3  RETRYING", "charge 6  RETRYING", "charge 1  SCHEDULED"} {
+		assert.Equal(t, 1, strings.Count(s, once), "%q is a state change, reported once", once)
+	}
+	assert.NotContains(t, s, "SALDO_INSUFICIENTE", "balance reasons are never shown as such")
+}
+
+func TestDemoRejectsBadMonths(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.Error(t, NewMain(&out, &errOut).Run(context.Background(), []string{"demo", "-months", "0"}))
+}
