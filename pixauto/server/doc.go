@@ -1,0 +1,2 @@
+// Package server is the pixauto reference server.
+package server
