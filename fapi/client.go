@@ -105,6 +105,14 @@ type Config struct {
 	// Timeout bounds each HTTP request of the clients built here. Zero
 	// means 30 s.
 	Timeout time.Duration
+	// Resend bounds the resends of a resource call the bank did not answer
+	// usefully (transport failures, 5xx, 429, 529); see ResendPolicy.
+	Resend ResendPolicy
+	// Breaker is the circuit breaker of this bank; see BreakerPolicy.
+	Breaker BreakerPolicy
+	// Sleep waits between resends. Nil means a timer that honours the
+	// context; tests pass a function that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Clock tells the time. Nil means the system clock.
 	Clock Clock
 	// Rand feeds jti, nonces, state, PKCE verifiers and interaction ids.
@@ -131,6 +139,10 @@ type Client struct {
 
 	mu       sync.Mutex
 	metadata *ProviderMetadata
+
+	resend  ResendPolicy
+	breaker *breaker
+	sleep   func(ctx context.Context, d time.Duration) error
 
 	asKeysOnce sync.Once
 	asKeys     *KeySet
@@ -215,6 +227,13 @@ func New(cfg Config) (*Client, error) {
 		})
 	}
 	c.replay = newReplayCache(2*c.leeway + time.Minute)
+	c.resend = cfg.Resend
+	c.resend.withDefaults()
+	c.breaker = newBreaker(cfg.Breaker)
+	c.sleep = cfg.Sleep
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
 	return c, nil
 }
 

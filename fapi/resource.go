@@ -9,7 +9,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -55,6 +57,13 @@ const maxResponseSize = 4 << 20
 // checks the interaction-id echo, verifies every 2xx and 422 body as a
 // signed message of the bank before decoding it, and returns an *APIError
 // for every non-2xx answer (signed for 422, plain JSON for the others).
+//
+// A call the bank did not answer usefully — a transport failure, or a 500,
+// 502, 503, 504, 429 or 529 — is resent within Config.Resend, with the same
+// idempotency key and data, after an exponential back-off with jitter (or
+// the bank's Retry-After). A 401 invalid_token makes a token source that
+// implements Invalidator refresh once. Calls to a bank that keeps failing
+// are refused by its circuit breaker with a *CircuitOpenError.
 func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if call.Token == nil {
 		return nil, errors.New("fapi: Call.Token is required")
@@ -65,22 +74,80 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			return nil, err
 		}
 	}
-	for attempt := 0; ; attempt++ {
+	if err := c.breaker.allow(c.now()); err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, call)
+	if ctx.Err() == nil {
+		c.breaker.record(!bankFailed(err), c.now())
+	}
+	return resp, err
+}
+
+func (c *Client) do(ctx context.Context, call Call) (*Response, error) {
+	refreshed := false
+	for attempt := 1; ; attempt++ {
 		tok, err := call.Token.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
 		resp, body, sentID, err := c.send(ctx, call, tok)
-		if err != nil {
+		var retry bool
+		var asked time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, err // the caller gave up
+			}
+			retry = true
+		case resp.StatusCode == http.StatusUnauthorized && !refreshed && isInvalidToken(resp.Header, body):
+			if inv, ok := call.Token.(Invalidator); ok {
+				c.log.InfoContext(ctx, "fapi: access token refused, refreshing once", "url", call.URL, "x-fapi-interaction-id", sentID)
+				inv.Invalidate(tok)
+				refreshed = true
+				attempt--
+				continue
+			}
+		default:
+			retry, asked = resendable(resp, c.now())
+		}
+		if !retry || attempt >= c.resend.MaxAttempts || asked > c.resend.MaxDelay {
+			if err != nil {
+				return nil, err
+			}
+			return c.readResponse(ctx, call, resp, body, sentID)
+		}
+		wait := max(c.resend.backoff(attempt), asked)
+		c.log.WarnContext(ctx, "fapi: resending", "url", call.URL, "attempt", attempt+1, "after", wait, "x-fapi-interaction-id", sentID, "cause", describe(resp, err))
+		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
-		inv, canRefresh := call.Token.(Invalidator)
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 && canRefresh && isInvalidToken(resp.Header, body) {
-			c.log.InfoContext(ctx, "fapi: access token refused, refreshing once", "url", call.URL, "x-fapi-interaction-id", sentID)
-			inv.Invalidate(tok)
-			continue
-		}
-		return c.readResponse(ctx, call, resp, body, sentID)
+	}
+}
+
+func describe(resp *http.Response, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return resp.Status
+}
+
+// bankFailed reports whether a call's outcome counts against the bank's
+// circuit: no useful answer at all (a transport failure, or a 5xx, 429 or
+// 529 from the resource or the token endpoint).
+func bankFailed(err error) bool {
+	var ae *APIError
+	var oe *OAuthError
+	var ue *url.Error
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &ae):
+		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests
+	case errors.As(err, &oe):
+		return oe.StatusCode >= 500 || oe.StatusCode == http.StatusTooManyRequests
+	default:
+		return errors.As(err, &ue)
 	}
 }
 

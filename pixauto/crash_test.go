@@ -63,10 +63,11 @@ func TestCrashSafety(t *testing.T) {
 		{"before send (claim never stored)", func(_ *env, cs *crashingStore) { cs.killUpdateTo = pixauto.AttemptSending }},
 		{"after the claim, before the request left", func(_ *env, cs *crashingStore) { cs.killListAfterSending = true }},
 		{"after send, before the answer (connection dropped)", func(e *env, _ *crashingStore) {
-			e.Bank.InjectFault(sandbox.CallFault{Op: sandbox.OpCreatePayment, Kind: sandbox.FaultDrop})
+			// Every send of the call (the SDK resends up to 3 times) is cut off.
+			e.Bank.InjectFault(sandbox.CallFault{Op: sandbox.OpCreatePayment, Kind: sandbox.FaultDrop, Times: 3})
 		}},
 		{"after send, bank failed before acting (500)", func(e *env, _ *crashingStore) {
-			e.Bank.InjectFault(sandbox.CallFault{Op: sandbox.OpCreatePayment, Kind: sandbox.FaultStatus, Status: 500})
+			e.Bank.InjectFault(sandbox.CallFault{Op: sandbox.OpCreatePayment, Kind: sandbox.FaultStatus, Status: 500, Times: 3})
 		}},
 		{"after the answer, before storing it", func(_ *env, cs *crashingStore) { cs.killUpdateTo = pixauto.AttemptSubmitted }},
 	} {

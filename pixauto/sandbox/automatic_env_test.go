@@ -134,21 +134,12 @@ func (e *env) client(itp *sandbox.ITP, timeout time.Duration) *fapi.Client {
 	if e.rec == nil {
 		e.rec = rec
 	}
-	c, err := fapi.New(fapi.Config{
-		HTTPClient:         hc,
-		Issuer:             e.b.Issuer,
-		ClientID:           itp.ClientID,
-		Certificate:        itp.Certificate,
-		RootCAs:            e.b.RootCAs,
-		PublicRootCAs:      e.b.RootCAs,
-		SigningKey:         fapi.SigningKey{Signer: itp.SigningKey, KeyID: itp.SigningKeyID},
-		DecryptionKeys:     []fapi.DecryptionKey{{KeyID: itp.EncryptionKeyID, Key: itp.EncryptionKey}},
-		RedirectURI:        itp.RedirectURI,
-		BankOrganisationID: e.b.OrganisationID,
-		KeystoreURL:        itp.KeystoreURL,
-		Clock:              e.b.Clock,
-		Timeout:            timeout,
-	})
+	cfg := e.b.FAPIConfig(itp)
+	cfg.HTTPClient, cfg.Timeout = hc, timeout
+	// These tests look at the bank's raw answers: no resends, no breaker.
+	cfg.Resend = fapi.ResendPolicy{MaxAttempts: 1}
+	cfg.Breaker = fapi.BreakerPolicy{Failures: -1}
+	c, err := fapi.New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

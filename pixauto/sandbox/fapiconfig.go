@@ -1,12 +1,19 @@
 package sandbox
 
-import "github.com/ofb-go/pixauto/fapi"
+import (
+	"context"
+	"time"
+
+	"github.com/ofb-go/pixauto/fapi"
+)
 
 // FAPIConfig returns the configuration of a FAPI client for itp at this
 // bank: its certificate, keys and client id, the bank's roots, issuer,
 // organisation and keystore, and the bank's clock (so that signed messages
-// and token lifetimes agree with a ManualClock). The bank only hands over
-// what a real ITP would hold; the client still checks everything.
+// and token lifetimes agree with a ManualClock), and a Sleep that returns at
+// once, so that resends after a fault cost a test no time. The bank only
+// hands over what a real ITP would hold; the client still checks
+// everything.
 func (b *Bank) FAPIConfig(itp *ITP) fapi.Config {
 	return fapi.Config{
 		Issuer:             b.Issuer,
@@ -20,5 +27,6 @@ func (b *Bank) FAPIConfig(itp *ITP) fapi.Config {
 		BankOrganisationID: b.OrganisationID,
 		KeystoreURL:        itp.KeystoreURL,
 		Clock:              b.Clock,
+		Sleep:              func(context.Context, time.Duration) error { return nil },
 	}
 }
