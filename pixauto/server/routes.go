@@ -151,69 +151,70 @@ func (t *routeTable) validate(r *http.Request, rt *route, params map[string]stri
 
 type fieldErr struct{ field, message string }
 
-// propertyInReason finds the member named by a "required" or
-// "additionalProperties" schema error, whose JSON pointer names the
-// enclosing object.
+// propertyInReason finds the unknown member named by a schema error,
+// whose JSON pointer names the enclosing object.
 var propertyInReason = regexp.MustCompile(`property "([^"]*)"`)
 
 // flatten turns kin-openapi's error tree into fields; a malformed body or
 // a wrong content type is fatal (invalid_request).
 func flatten(err error, param string, out *[]fieldErr, fatal **Problem) {
-	var (
-		multi  openapi3.MultiError
-		reqErr *openapi3filter.RequestError
-		schErr *openapi3.SchemaError
-		parse  *openapi3filter.ParseError
-	)
-	switch {
-	case errors.As(err, &multi):
-		for _, e := range multi {
-			flatten(e, param, out, fatal)
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, sub := range e {
+			flatten(sub, param, out, fatal)
 		}
-	case errors.As(err, &reqErr):
-		if reqErr.Parameter != nil {
-			param = reqErr.Parameter.Name
+	case *openapi3filter.RequestError:
+		if e.Parameter != nil {
+			param = e.Parameter.Name
 		}
+		var parse *openapi3filter.ParseError
 		switch {
-		case reqErr.Err == nil:
-			*out = append(*out, fieldErr{fieldName(param, nil), reqErr.Reason})
-		case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
-			if reqErr.RequestBody != nil {
+		case e.Err == nil:
+			*out = append(*out, fieldErr{fieldName(param, nil), e.Reason})
+		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+			if e.RequestBody != nil {
 				*fatal = &Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Title: "Bad Request", Detail: "A JSON body is required.", cause: err}
 				return
 			}
 			*out = append(*out, fieldErr{param, "is required"})
-		case errors.Is(reqErr.Err, openapi3filter.ErrInvalidEmptyValue):
+		case errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue):
 			*out = append(*out, fieldErr{param, "must not be empty"})
-		case errors.As(reqErr.Err, &parse) && reqErr.RequestBody != nil:
-			*fatal = &Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Title: "Bad Request", Detail: "The body is not valid JSON.", cause: err}
-		case reqErr.RequestBody != nil && strings.Contains(reqErr.Reason, "Content-Type"):
+		case e.RequestBody != nil && strings.Contains(e.Reason, "Content-Type"):
 			*fatal = &Problem{Status: http.StatusUnsupportedMediaType, Code: CodeInvalidRequest, Title: "Unsupported Media Type", Detail: "The body must be application/json.", cause: err}
-		case reqErr.RequestBody != nil && strings.Contains(reqErr.Reason, "failed to decode"):
+		case e.RequestBody != nil && (errors.As(e.Err, &parse) || strings.Contains(e.Reason, "failed to decode")):
 			*fatal = &Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Title: "Bad Request", Detail: "The body is not valid JSON.", cause: err}
 		default:
-			flatten(reqErr.Err, param, out, fatal)
+			flatten(e.Err, param, out, fatal)
 		}
-	case errors.As(err, &schErr):
-		f := fieldName(param, schErr.JSONPointer())
-		switch schErr.SchemaField {
-		case "required", "additionalProperties":
-			if m := propertyInReason.FindStringSubmatch(schErr.Reason); m != nil {
-				f = joinField(f, m[1])
+	case *openapi3.SchemaError:
+		if e.Origin != nil {
+			// allOf, oneOf: the inner errors carry the full path.
+			flatten(e.Origin, param, out, fatal)
+			return
+		}
+		f := fieldName(param, e.JSONPointer())
+		msg := e.Reason
+		if strings.HasSuffix(e.Reason, " is unsupported") {
+			if m := propertyInReason.FindStringSubmatch(e.Reason); m != nil {
+				f = joinField(strings.TrimPrefix(f, "body"), m[1])
 			}
-		}
-		msg := schErr.Reason
-		if schErr.SchemaField == "additionalProperties" {
 			msg = "is not a member of this object"
 		}
+		if e.SchemaField == "required" {
+			msg = "is required"
+		}
 		*out = append(*out, fieldErr{f, msg})
-	case errors.As(err, &parse):
+	case *openapi3filter.ParseError:
 		var path []string
-		for _, v := range parse.Path() {
+		for _, v := range e.Path() {
 			path = append(path, fmt.Sprint(v))
 		}
-		*out = append(*out, fieldErr{fieldName(param, path), "cannot be parsed: " + parse.Reason})
+		*out = append(*out, fieldErr{fieldName(param, path), "cannot be parsed: " + e.Reason})
 	default:
+		if u := errors.Unwrap(err); u != nil {
+			flatten(u, param, out, fatal)
+			return
+		}
 		*out = append(*out, fieldErr{fieldName(param, nil), err.Error()})
 	}
 }

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -277,8 +280,9 @@ func (s *Server) dispatch(apiMux http.Handler) http.Handler {
 			ctx = context.WithValue(ctx, receiverKey, rcv)
 			r = r.WithContext(ctx)
 		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if p := s.readBody(w, r); p != nil {
+			writeProblem(w, r, p)
+			return
 		}
 		if p := s.routes.validate(r, rt, params); p != nil {
 			writeProblem(w, r, p)
@@ -286,6 +290,38 @@ func (s *Server) dispatch(apiMux http.Handler) http.Handler {
 		}
 		apiMux.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads the body within MaxBodyBytes and, when it is JSON,
+// requires exactly one well-formed JSON value (the validator would read
+// the first one and ignore what follows); it puts the body back for the
+// validator and the handler.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) *Problem {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	r.Body.Close()
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge, Title: "Content Too Large",
+			Detail: fmt.Sprintf("The request body is larger than %d bytes.", s.cfg.MaxBodyBytes), cause: err}
+	}
+	if err != nil {
+		return &Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Title: "Bad Request", Detail: "The request body could not be read.", cause: err}
+	}
+	if len(b) > 0 {
+		// Every request body of the API is JSON.
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			return &Problem{Status: http.StatusUnsupportedMediaType, Code: CodeInvalidRequest, Title: "Unsupported Media Type", Detail: "The body must be application/json."}
+		}
+		if !json.Valid(b) {
+			return &Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Title: "Bad Request", Detail: "The body is not one well-formed JSON value."}
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	return nil
 }
 
 func joinMethods(ms []string) string {
