@@ -2,6 +2,9 @@
 //
 //	pixauto demo        the whole story against an embedded sandbox bank: enrolment, a year of charges, retries
 //	pixauto authorize   run a full FAPI-BR authorization against an embedded sandbox bank
+//	pixauto serve       the reference server (REST API for receivers), on the sandbox bank or real banks
+//	pixauto sandbox     the sandbox bank alone, for other ITPs' tests
+//	pixauto receivers   create receivers and their API keys
 package main
 
 import (
@@ -47,6 +50,11 @@ Commands:
 	            sandbox bank on an accelerated clock, stored in SQLite
 	authorize   run a full FAPI-BR v2 authorization against an embedded sandbox bank
 	            and print every step
+	serve       the reference server: the receivers' REST API, the payer's callback
+	            page, signed webhooks; --sandbox runs it on the embedded bank with a
+	            demo receiver, on SQLite (pixauto.db)
+	sandbox     the sandbox bank alone, on the system clock, printing its URLs
+	receivers   create receivers and their API keys (receivers create <name> …)
 
 Run "pixauto <command> -h" for a command's flags.
 `
@@ -62,6 +70,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DemoCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "authorize":
 		return (&AuthorizeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
+	case "serve":
+		return (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
+	case "sandbox":
+		return (&SandboxCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
+	case "receivers":
+		return (&ReceiversCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
