@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/ofb-go/pixauto/pixauto"
@@ -19,17 +21,15 @@ import (
 // anything is stored; any other error rolls the transaction back, so
 // nothing of the batch is stored.
 //
-// The batch takes four statements, whatever its size, each with one array
-// per column (no savepoint per plan):
-//
-//  1. one query finds the plans that break a rule against the stored rows;
-//  2. the others are checked against each other in plan order, in Go;
-//  3. the remaining charges, then their first attempts, are inserted with
-//     ON CONFLICT DO NOTHING RETURNING, which catches what a concurrent
-//     writer committed since step 1;
-//  4. a charge whose first attempt was not inserted is deleted again, so
-//     that no charge is stored without its attempt (only after such a
-//     race).
+// There is no savepoint per plan. The plans are first checked against
+// each other in Go, in order; then one statement inserts every charge and
+// first attempt left, from one array per column. If that breaks a rule (a
+// plan conflicts with a stored record: a repeated billing run, an unknown
+// consent), it is rolled back to a savepoint and the plans are checked
+// against the stored records by one query before the statement runs
+// again without the plans that conflict. A rule broken even then means
+// that a concurrent writer committed a conflicting record in between: the
+// whole transaction is run again (so are deadlocks), a few times at most.
 func (s *Store) InsertCharges(ctx context.Context, plans []pixauto.ChargePlan) ([]int, error) {
 	const op = "insert charges"
 	if err := record.CheckPlans(plans); err != nil {
@@ -41,31 +41,75 @@ func (s *Store) InsertCharges(ctx context.Context, plans []pixauto.ChargePlan) (
 	if len(plans) == 0 {
 		return nil, nil
 	}
-	var skipped []int
+	for try := 1; ; try++ {
+		skipped, err := s.insertCharges(ctx, plans)
+		if err == nil {
+			return skipped, nil
+		}
+		if try == maxBatchTries || !raced(err) || ctx.Err() != nil {
+			return nil, wrap(ctx, op, err)
+		}
+	}
+}
+
+// maxBatchTries bounds the transactions of one InsertCharges call that
+// lose a race with concurrent writers.
+const maxBatchTries = 4
+
+func (s *Store) insertCharges(ctx context.Context, plans []pixauto.ChargePlan) ([]int, error) {
+	var keep []bool
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		keep = keepPlans(plans, nil)
+		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return insertPlans(ctx, sp, plans, keep) })
+		if err == nil || !brokenRule(err) {
+			return err
+		}
 		stored, err := storedConflicts(ctx, tx, plans)
 		if err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
-		keep := make([]bool, len(plans))
-		var batch batchKeys
-		for i, p := range plans {
-			keep[i] = !stored[i] && batch.take(p)
+		if s.afterCheck != nil {
+			s.afterCheck()
 		}
-		if err := insertPlans(ctx, tx, plans, keep); err != nil {
-			return err
-		}
-		for i, k := range keep {
-			if !k {
-				skipped = append(skipped, i)
-			}
-		}
-		return nil
+		keep = keepPlans(plans, stored)
+		return insertPlans(ctx, tx, plans, keep)
 	})
 	if err != nil {
-		return nil, wrap(ctx, op, err)
+		return nil, err
+	}
+	var skipped []int
+	for i, k := range keep {
+		if !k {
+			skipped = append(skipped, i)
+		}
 	}
 	return skipped, nil
+}
+
+// brokenRule reports whether err is a broken uniqueness rule or a missing
+// parent.
+func brokenRule(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == uniqueViolation || pe.Code == foreignKeyViolation)
+}
+
+// raced reports whether a batch transaction failed for a concurrent
+// writer's doing, so that running it again may succeed.
+func raced(err error) bool {
+	var pe *pgconn.PgError
+	return brokenRule(err) || errors.As(err, &pe) && (pe.Code == deadlockDetected || pe.Code == serializationFailure)
+}
+
+// keepPlans returns which plans to insert: those that break no rule
+// against the stored records (stored[i] is false; nil: none does) nor
+// against a plan kept before them.
+func keepPlans(plans []pixauto.ChargePlan, stored []bool) []bool {
+	keep := make([]bool, len(plans))
+	var batch batchKeys
+	for i, p := range plans {
+		keep[i] = (stored == nil || !stored[i]) && batch.take(p)
+	}
+	return keep
 }
 
 // storedConflicts reports, for each plan, whether it breaks a rule against
@@ -159,139 +203,90 @@ func (k *batchKeys) take(p pixauto.ChargePlan) bool {
 	return true
 }
 
-// insertPlans inserts the kept plans' charges, then the first attempts of
-// the charges that were inserted, then deletes the charges whose attempt
-// was not, clearing keep for every plan not stored.
+// insertPlans inserts the kept plans' charges and first attempts in one
+// statement.
 func insertPlans(ctx context.Context, tx pgx.Tx, plans []pixauto.ChargePlan, keep []bool) error {
-	var charges []*pixauto.ChargeRecord
-	index := map[string]int{} // charge ID → plan index
+	var cs chargeArrays
+	var as attemptArrays
 	for i, p := range plans {
 		if keep[i] {
-			charges = append(charges, p.Charge)
-			index[p.Charge.ID] = i
+			cs.add(p.Charge)
+			as.add(p.First)
 		}
 	}
-	if len(charges) == 0 {
+	if len(cs.id) == 0 {
 		return nil
 	}
-	inserted, err := insertChargeRows(ctx, tx, charges)
-	if err != nil {
-		return fmt.Errorf("charges: %w", err)
-	}
-	attempts := make([]*pixauto.AttemptRecord, 0, len(inserted))
-	for i, p := range plans {
-		if keep[i] && !inserted[p.Charge.ID] {
-			keep[i] = false // taken by a concurrent writer since the check
-		} else if keep[i] {
-			attempts = append(attempts, p.First)
-		}
-	}
-	if len(attempts) == 0 {
-		return nil
-	}
-	withAttempt, err := insertAttemptRows(ctx, tx, attempts)
-	if err != nil {
-		return fmt.Errorf("first attempts: %w", err)
-	}
-	var orphans []string
-	for _, a := range attempts {
-		if !withAttempt[a.ChargeID] {
-			orphans = append(orphans, a.ChargeID)
-			keep[index[a.ChargeID]] = false
-		}
-	}
-	if len(orphans) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM pixauto_charge WHERE id = ANY($1)`, orphans); err != nil {
-			return fmt.Errorf("undo charges without their attempt: %w", err)
-		}
-	}
-	return nil
+	args := append(cs.args(), as.args()...)
+	_, err := tx.Exec(ctx, `
+		WITH charge AS (
+			INSERT INTO pixauto_charge (`+chargeColumns+`)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+				$7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],
+				$13::timestamptz[], $14::bigint[])
+		)
+		INSERT INTO pixauto_attempt (`+attemptColumns+`)
+		SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::text[],
+			$21::text[], $22::date[], $23::text[], $24::timestamptz[], $25::text[], $26::text[], $27::text[],
+			$28::bytea[], $29::timestamptz[], $30::timestamptz[], $31::timestamptz[], $32::bigint[])`,
+		args...)
+	return err
 }
 
-// insertChargeRows inserts charges whose keys are distinct, skipping the
-// ones that conflict, and returns the IDs inserted.
-func insertChargeRows(ctx context.Context, tx pgx.Tx, cs []*pixauto.ChargeRecord) (map[string]bool, error) {
-	n := len(cs)
-	var (
-		id, receiver, consentID, holder, reference = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		status, failure, description, external     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		amount, version                            = make([]int64, n), make([]int64, n)
-		due                                        = make([]pgtype.Date, n)
-		created, updated                           = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-	)
-	for i, c := range cs {
-		id[i], receiver[i], consentID[i], holder[i], reference[i] = c.ID, c.ReceiverID, c.ConsentID, c.HolderID, c.Reference
-		status[i], failure[i], description[i], external[i] = string(c.Status), string(c.FailureCode), c.Description, c.ExternalID
-		amount[i], version[i] = int64(c.Amount), c.Version
-		due[i] = dateValue(c.DueDate)
-		created[i], updated[i] = timeValue(c.CreatedAt), timeValue(c.UpdatedAt)
-	}
-	rows, err := tx.Query(ctx, `INSERT INTO pixauto_charge (`+chargeColumns+`)
-		SELECT id, receiver_id, consent_id, holder_id, reference, amount, due_date, status,
-			failure_code, description, external_id, created_at, updated_at, version
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::date[],
-			$8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::bigint[])
-			WITH ORDINALITY AS p(id, receiver_id, consent_id, holder_id, reference, amount, due_date, status,
-				failure_code, description, external_id, created_at, updated_at, version, ord)
-		ORDER BY ord
-		ON CONFLICT DO NOTHING
-		RETURNING id`,
-		id, receiver, consentID, holder, reference, amount, due, status, failure, description, external,
-		created, updated, version)
-	if err != nil {
-		return nil, err
-	}
-	return returnedIDs(rows, n)
+// chargeArrays are charges as one array per column, in chargeColumns
+// order.
+type chargeArrays struct {
+	id, receiver, consentID, holder, reference []string
+	amount                                     []int64
+	due                                        []pgtype.Date
+	status, failure, description, external     []string
+	created, updated                           []pgtype.Timestamptz
+	version                                    []int64
 }
 
-// insertAttemptRows inserts attempts, skipping the ones that conflict, and
-// returns the charge IDs of those inserted.
-func insertAttemptRows(ctx context.Context, tx pgx.Tx, as []*pixauto.AttemptRecord) (map[string]bool, error) {
-	n := len(as)
-	var (
-		id, charge, consentID, e2e, idem  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		state, payment, status, rejection = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		seq, kind, version                = make([]int64, n), make([]int64, n), make([]int64, n)
-		date                              = make([]pgtype.Date, n)
-		submit, next, created, updated    = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-		request                           = make([][]byte, n)
-	)
-	for i, a := range as {
-		id[i], charge[i], consentID[i], e2e[i], idem[i] = a.ID, a.ChargeID, a.ConsentID, a.EndToEndID, a.IdempotencyKey
-		state[i], payment[i], status[i], rejection[i] = string(a.State), a.PaymentID, string(a.Status), string(a.RejectionCode)
-		seq[i], kind[i], version[i] = int64(a.Seq), int64(a.Kind), a.Version
-		date[i] = dateValue(a.Date)
-		submit[i], next[i] = timeValue(a.SubmitAt), timeValue(a.NextCheckAt)
-		created[i], updated[i] = timeValue(a.CreatedAt), timeValue(a.UpdatedAt)
-		request[i] = a.Request
-	}
-	rows, err := tx.Query(ctx, `INSERT INTO pixauto_attempt (`+attemptColumns+`)
-		SELECT id, charge_id, consent_id, seq, kind, end_to_end_id, idempotency_key, date, state,
-			submit_at, payment_id, status, rejection_code, request, next_check_at, created_at,
-			updated_at, version
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-			$8::date[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::bytea[],
-			$15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::bigint[])
-			WITH ORDINALITY AS p(id, charge_id, consent_id, seq, kind, end_to_end_id, idempotency_key, date,
-				state, submit_at, payment_id, status, rejection_code, request, next_check_at, created_at,
-				updated_at, version, ord)
-		ORDER BY ord
-		ON CONFLICT DO NOTHING
-		RETURNING charge_id`,
-		id, charge, consentID, seq, kind, e2e, idem, date, state, submit, payment, status, rejection,
-		request, next, created, updated, version)
-	if err != nil {
-		return nil, err
-	}
-	return returnedIDs(rows, n)
+func (a *chargeArrays) add(c *pixauto.ChargeRecord) {
+	a.id, a.receiver, a.consentID = append(a.id, c.ID), append(a.receiver, c.ReceiverID), append(a.consentID, c.ConsentID)
+	a.holder, a.reference = append(a.holder, c.HolderID), append(a.reference, c.Reference)
+	a.amount, a.due = append(a.amount, int64(c.Amount)), append(a.due, dateValue(c.DueDate))
+	a.status, a.failure = append(a.status, string(c.Status)), append(a.failure, string(c.FailureCode))
+	a.description, a.external = append(a.description, c.Description), append(a.external, c.ExternalID)
+	a.created, a.updated = append(a.created, timeValue(c.CreatedAt)), append(a.updated, timeValue(c.UpdatedAt))
+	a.version = append(a.version, c.Version)
 }
 
-func returnedIDs(rows pgx.Rows, n int) (map[string]bool, error) {
-	ids := make(map[string]bool, n)
-	var id string
-	_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
-		ids[id] = true
-		return nil
-	})
-	return ids, err
+func (a *chargeArrays) args() []any {
+	return []any{a.id, a.receiver, a.consentID, a.holder, a.reference, a.amount, a.due, a.status,
+		a.failure, a.description, a.external, a.created, a.updated, a.version}
+}
+
+// attemptArrays are attempts as one array per column, in attemptColumns
+// order.
+type attemptArrays struct {
+	id, charge, consentID      []string
+	seq, kind                  []int64
+	e2e, idem                  []string
+	date                       []pgtype.Date
+	state                      []string
+	submit                     []pgtype.Timestamptz
+	payment, status, rejection []string
+	request                    [][]byte
+	next, created, updated     []pgtype.Timestamptz
+	version                    []int64
+}
+
+func (a *attemptArrays) add(r *pixauto.AttemptRecord) {
+	a.id, a.charge, a.consentID = append(a.id, r.ID), append(a.charge, r.ChargeID), append(a.consentID, r.ConsentID)
+	a.seq, a.kind = append(a.seq, int64(r.Seq)), append(a.kind, int64(r.Kind))
+	a.e2e, a.idem = append(a.e2e, r.EndToEndID), append(a.idem, r.IdempotencyKey)
+	a.date, a.state = append(a.date, dateValue(r.Date)), append(a.state, string(r.State))
+	a.submit, a.payment = append(a.submit, timeValue(r.SubmitAt)), append(a.payment, r.PaymentID)
+	a.status, a.rejection = append(a.status, string(r.Status)), append(a.rejection, string(r.RejectionCode))
+	a.request, a.next = append(a.request, r.Request), append(a.next, timeValue(r.NextCheckAt))
+	a.created, a.updated = append(a.created, timeValue(r.CreatedAt)), append(a.updated, timeValue(r.UpdatedAt))
+	a.version = append(a.version, r.Version)
+}
+
+func (a *attemptArrays) args() []any {
+	return []any{a.id, a.charge, a.consentID, a.seq, a.kind, a.e2e, a.idem, a.date, a.state, a.submit,
+		a.payment, a.status, a.rejection, a.request, a.next, a.created, a.updated, a.version}
 }

@@ -1,15 +1,18 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/pixauto"
+	"github.com/ofb-go/pixauto/pixauto/store/internal/billbench"
 )
 
 var benchTime = time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
@@ -102,4 +105,33 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkBill100kConsents runs Initiator.Bill over 10,000 and 100,000
+// authorised consents (sub-benchmarks 10k and 100k): pages of 500 read
+// with ListConsents, each page's charges stored by one InsertCharges
+// transaction. See billbench for the metrics.
+func BenchmarkBill100kConsents(b *testing.B) {
+	billbench.Benchmark(b, func(b *testing.B) pixauto.Store { return openTest(b) },
+		func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error {
+			return insertConsents(ctx, s.(*Store), recs)
+		})
+}
+
+// insertConsents is InsertConsent for a fixture: one COPY.
+func insertConsents(ctx context.Context, s *Store, recs []*pixauto.ConsentRecord) error {
+	rows := make([][]any, len(recs))
+	for i, c := range recs {
+		doc, err := consentArg(c.Consent)
+		if err != nil {
+			return err
+		}
+		rows[i] = []any{c.ID, c.ReceiverID, c.HolderID, string(c.Status), doc, c.IdempotencyKey,
+			timeArg(c.NextCheckAt), timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.Version}
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"pixauto_consent"},
+		[]string{"id", "receiver_id", "holder_id", "status", "consent", "idempotency_key",
+			"next_check_at", "created_at", "updated_at", "version"},
+		pgx.CopyFromRows(rows))
+	return err
 }

@@ -17,8 +17,10 @@ import (
 
 // SQLSTATEs the store maps.
 const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
 )
 
 // timeArg returns t as a timestamptz argument: NULL for the zero time.

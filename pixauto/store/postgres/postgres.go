@@ -19,6 +19,10 @@ var migrations embed.FS
 type Store struct {
 	pool  *pgxpool.Pool
 	owned bool // Close closes the pool
+	// afterCheck, if set, runs in InsertCharges between the check against
+	// the stored records and the insert (tests commit a conflicting record
+	// there).
+	afterCheck func()
 }
 
 var _ pixauto.Store = (*Store)(nil)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/pixauto"
+	"github.com/ofb-go/pixauto/pixauto/store/internal/billbench"
 )
 
 var benchTime = time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
@@ -106,4 +108,44 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkBill100kConsents runs Initiator.Bill over 10,000 and 100,000
+// authorised consents (sub-benchmarks 10k and 100k): pages of 500 read
+// with ListConsents, each page's charges stored by one InsertCharges
+// transaction. See billbench for the metrics.
+func BenchmarkBill100kConsents(b *testing.B) {
+	billbench.Benchmark(b, func(b *testing.B) pixauto.Store {
+		s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bill.db"))
+		require.NoError(b, err)
+		b.Cleanup(func() { require.NoError(b, s.Close()) })
+		return s
+	}, func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error {
+		return insertConsents(ctx, s.(*Store), recs)
+	})
+}
+
+// insertConsents is InsertConsent for a fixture: one transaction, one
+// prepared statement.
+func insertConsents(ctx context.Context, s *Store, recs []*pixauto.ConsentRecord) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, insertConsentSQL)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, c := range recs {
+		args, err := consentArgs(c)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

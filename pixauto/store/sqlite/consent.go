@@ -14,18 +14,25 @@ const consentColumns = `id, receiver_id, holder_id, status, consent, idempotency
 // InsertConsent stores a new consent; ErrConflict if its ID exists.
 func (s *Store) InsertConsent(ctx context.Context, c *pixauto.ConsentRecord) error {
 	op := "insert consent " + c.ID
-	doc, err := consentArg(c.Consent)
+	args, err := consentArgs(c)
 	if err != nil {
 		return wrap(ctx, op, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO pixauto_consent (`+consentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.ReceiverID, c.HolderID, string(c.Status), doc, c.IdempotencyKey,
-		timeArg(c.NextCheckAt), timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.Version)
-	if err != nil {
+	if _, err = s.write.ExecContext(ctx, insertConsentSQL, args...); err != nil {
 		return wrap(ctx, op, err)
 	}
 	return nil
+}
+
+const insertConsentSQL = `INSERT INTO pixauto_consent (` + consentColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func consentArgs(c *pixauto.ConsentRecord) ([]any, error) {
+	doc, err := consentArg(c.Consent)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.ID, c.ReceiverID, c.HolderID, string(c.Status), doc, c.IdempotencyKey,
+		timeArg(c.NextCheckAt), timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.Version}, nil
 }
 
 // UpdateConsent replaces every field of a consent but its ID if c.Version is

@@ -40,6 +40,7 @@ func TestOpenRejects(t *testing.T) {
 		"Memory":    {":memory:", nil},
 		"URI":       {"file:" + filepath.Join(dir, "x.db") + "?mode=rwc", nil},
 		"NoReaders": {filepath.Join(dir, "y.db"), []Option{WithReadConns(0)}},
+		"NoCache":   {filepath.Join(dir, "c.db"), []Option{WithCacheSize(1023)}},
 		"NoDir":     {filepath.Join(dir, "missing", "z.db"), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -58,6 +59,7 @@ func TestOpenSettings(t *testing.T) {
 	ctx := t.Context()
 	for name, want := range map[string]string{
 		"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "1234", "synchronous": "2", "query_only": "0",
+		"cache_size": "-65536", "wal_autocheckpoint": "10000",
 	} {
 		var v string
 		require.NoError(t, s.write.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v))
@@ -75,6 +77,16 @@ func TestOpenSettings(t *testing.T) {
 
 	_, err := s.read.ExecContext(ctx, `DELETE FROM pixauto_secret`)
 	require.Error(t, err, "the read pool must not write")
+}
+
+func TestOpenCacheSize(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, WithCacheSize(8<<20))
+	var v string
+	require.NoError(t, s.write.QueryRowContext(t.Context(), "PRAGMA cache_size").Scan(&v))
+	require.Equal(t, "-8192", v, "8 MiB, in KiB")
+	require.NoError(t, s.read.QueryRowContext(t.Context(), "PRAGMA cache_size").Scan(&v))
+	require.Equal(t, "-2000", v, "read connections keep SQLite's default")
 }
 
 func TestOpenAgain(t *testing.T) {
