@@ -17,6 +17,7 @@ import (
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/examples/internal/example"
+	"github.com/ofb-go/pixauto/payments"
 	"github.com/ofb-go/pixauto/pixauto"
 )
 
@@ -73,7 +74,7 @@ func run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if ch.Reference == "zero" {
+		if ch.Reference == payments.ReferenceZero {
 			first = ch
 		}
 	}

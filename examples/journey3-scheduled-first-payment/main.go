@@ -16,6 +16,7 @@ import (
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/examples/internal/example"
+	"github.com/ofb-go/pixauto/payments"
 	"github.com/ofb-go/pixauto/pixauto"
 )
 
@@ -68,7 +69,7 @@ func run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if ch.Reference == "zero" {
+		if ch.Reference == payments.ReferenceZero {
 			first = ch
 		}
 	}

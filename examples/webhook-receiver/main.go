@@ -56,7 +56,9 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer srv.Close()
 
-	env, err := example.Start(ctx, out, example.WithWebhookURI(srv.URL))
+	env, err := example.Start(ctx, out, func(c *sandbox.Config) {
+		c.ITP = sandbox.ITPConfig{WebhookURIs: []string{srv.URL}} // the bank posts to srv.URL + "/open-banking/webhook/v1/…"
+	})
 	if err != nil {
 		return err
 	}

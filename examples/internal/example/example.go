@@ -91,63 +91,59 @@ type Env struct {
 	labels map[string]string // charge id → "charge 1"
 }
 
-// Option adjusts Start.
+// Option adjusts the bank's configuration before Start starts it, for
+// instance to register the ITP's webhook URIs (sandbox.ITPConfig). The
+// clock and the processing delay are Start's.
 type Option func(*sandbox.Config)
-
-// WithWebhookURI registers uri as the ITP's webhook URI at the bank
-// (sandbox.ITPConfig.WebhookURIs): the bank then notifies every change of
-// the ITP's consents and payments there.
-func WithWebhookURI(uri string) Option {
-	return func(c *sandbox.Config) { c.ITP.WebhookURIs = append(c.ITP.WebhookURIs, uri) }
-}
 
 // Start starts the bank and the Initiator; out receives the story. Close
 // the Env when done.
-func Start(ctx context.Context, out io.Writer, opts ...Option) (env *Env, err error) {
-	env = &Env{Clock: sandbox.NewClock(StartTime), out: out, labels: map[string]string{}}
-	defer func() {
-		if err != nil {
-			env.Close()
-			env = nil
-		}
-	}()
-	// A payment spends a minute in RCVD and another in ACCP, as at a real
-	// bank, so that the Initiator reads its progress instead of finding it
-	// already done.
-	cfg := sandbox.Config{Clock: env.Clock, ProcessingDelay: time.Minute}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if env.Bank, err = sandbox.New(cfg); err != nil {
-		return nil, err
-	}
-	if env.dir, err = os.MkdirTemp("", "pixauto-example-"); err != nil {
-		return nil, err
-	}
-	if env.store, err = sqlite.Open(ctx, filepath.Join(env.dir, "pixauto.db")); err != nil {
-		return nil, err
-	}
-	fc, err := fapi.New(env.Bank.FAPIConfig(env.Bank.ITP))
-	if err != nil {
-		return nil, err
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	env.Initiator, err = pixauto.New(pixauto.Config{
-		CNPJ:      env.Bank.ITP.CNPJ, // the ITP's CNPJ, as in its certificate
-		ISPB:      ITPISPB,
-		Holders:   []pixauto.Holder{{ID: HolderID, FAPI: fc, BaseURL: env.Bank.MTLSURL + sandbox.AutomaticPaymentsBase}},
-		Store:     env.store,
-		SecretKey: key,
-		Clock:     env.Clock,
-		OnEvent:   env.event,
-	})
-	if err != nil {
+func Start(ctx context.Context, out io.Writer, opts ...Option) (*Env, error) {
+	env := &Env{Clock: sandbox.NewClock(StartTime), out: out, labels: map[string]string{}}
+	if err := env.start(ctx, opts); err != nil {
+		env.Close()
 		return nil, err
 	}
 	return env, nil
+}
+
+func (e *Env) start(ctx context.Context, opts []Option) error {
+	// A payment spends a minute in RCVD and another in ACCP, as at a real
+	// bank, so that the Initiator reads its progress instead of finding it
+	// already done.
+	var cfg sandbox.Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.Clock, cfg.ProcessingDelay = e.Clock, time.Minute
+	var err error
+	if e.Bank, err = sandbox.New(cfg); err != nil {
+		return err
+	}
+	if e.dir, err = os.MkdirTemp("", "pixauto-example-"); err != nil {
+		return err
+	}
+	if e.store, err = sqlite.Open(ctx, filepath.Join(e.dir, "pixauto.db")); err != nil {
+		return err
+	}
+	fc, err := fapi.New(e.Bank.FAPIConfig(e.Bank.ITP))
+	if err != nil {
+		return err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	e.Initiator, err = pixauto.New(pixauto.Config{
+		CNPJ:      e.Bank.ITP.CNPJ, // the ITP's CNPJ, as in its certificate
+		ISPB:      ITPISPB,
+		Holders:   []pixauto.Holder{{ID: HolderID, FAPI: fc, BaseURL: e.Bank.MTLSURL + sandbox.AutomaticPaymentsBase}},
+		Store:     e.store,
+		SecretKey: key,
+		Clock:     e.Clock,
+		OnEvent:   e.event,
+	})
+	return err
 }
 
 // Close stops the bank and removes the store.
@@ -244,15 +240,15 @@ func (e *Env) RunUntil(ctx context.Context, until time.Time, step time.Duration)
 // MonthlyConsent is the consent of most examples: the payer agrees to
 // monthly charges of up to R$ 300,00 into the receiver's account from
 // start (its referenceStartDate), for about a year, and accepts next-day
-// retries. opts add to it (consent.WithFirstPayment, …).
-func (e *Env) MonthlyConsent(start consent.Date, opts ...consent.AutomaticOption) *consent.CreateRequest {
-	opts = append([]consent.AutomaticOption{consent.WithRetries()}, opts...)
+// retries.
+func (e *Env) MonthlyConsent(start consent.Date) *consent.CreateRequest {
 	return consent.NewCreateRequest(
 		consent.NewLoggedUser(PayerCPF),
 		consent.NewCreditor(CreditorCNPJ, CreditorName),
 		consent.NewAutomatic("FORMA20260042", consent.IntervalMensal, start,
 			consent.ContractDebtor{Name: PayerName, Document: consent.DocumentFor(PayerCPF)},
-			consent.Variable(consent.MustAmount("300.00"), 0), opts...),
+			consent.Variable(consent.MustAmount("300.00"), 0),
+			consent.WithRetries()),
 		consent.WithExpiration(e.Today().AddDays(400)),
 	)
 }

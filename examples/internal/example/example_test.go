@@ -1,9 +1,12 @@
 package example
 
 import (
+	"context"
+	"io"
 	"testing"
 
 	"github.com/ofb-go/pixauto/consent"
+	"github.com/ofb-go/pixauto/pixauto/sandbox"
 )
 
 func TestBRL(t *testing.T) {
@@ -33,5 +36,17 @@ func TestInOrder(t *testing.T) {
 	}
 	if err := InOrder(out, "SETTLED", "SETTLED"); err == nil {
 		t.Error("one line matched twice")
+	}
+}
+
+// A bank that cannot start is an error, and what was started is released.
+func TestStartFails(t *testing.T) {
+	env, err := Start(context.Background(), io.Discard, func(c *sandbox.Config) { c.APIVersion = "9.9.9" })
+	if err == nil {
+		env.Close()
+		t.Fatal("Start accepted an unknown API version")
+	}
+	if env != nil {
+		t.Errorf("Start returned an Env with its error %v", err)
 	}
 }
