@@ -51,7 +51,7 @@ func (s *syncBuffer) String() string {
 type env struct {
 	*sandboxtest.Env
 	t         *testing.T
-	store     *sqlite.Store
+	store     testStore
 	in        *pixauto.Initiator
 	srv       *server.Server
 	deliverer *server.Deliverer
@@ -63,7 +63,15 @@ type env struct {
 	rcvB      *server.Receiver
 }
 
+// testStore is what both store packages implement.
+type testStore interface {
+	pixauto.Store
+	server.Store
+}
+
 type envOptions struct {
+	// store opens the store; nil means SQLite in a temporary directory.
+	store       func(t *testing.T) testStore
 	bank        func(*sandbox.Config)
 	retryPolicy func(*pixauto.Config)
 	deliverer   func(*server.DelivererConfig)
@@ -87,8 +95,17 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	}
 	e.Env = sandboxtest.New(t, sandboxtest.Options{Bank: bank})
 	require.Equal(t, redirect, e.Bank.ITP.RedirectURI)
-	e.store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pixauto.db"))
-	require.NoError(t, err)
+	openStore := func(t *testing.T) testStore {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pixauto.db"))
+		require.NoError(t, err)
+		return st
+	}
+	for _, o := range opts {
+		if o.store != nil {
+			openStore = o.store
+		}
+	}
+	e.store = openStore(t)
 	t.Cleanup(func() { e.store.Close() })
 
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
