@@ -233,7 +233,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			if p := rec.problem; p != nil {
 				attrs = append(attrs, "code", p.Code)
-				if p.cause != nil {
+				// Only a server failure's cause is logged: the causes of 4xx
+				// answers (validation errors) may quote the request's values.
+				if p.cause != nil && rec.status >= 500 {
 					attrs = append(attrs, "err", p.cause.Error())
 				}
 			}
