@@ -5,6 +5,7 @@
 //	pixauto serve       the reference server (REST API for receivers), on the sandbox bank or real banks
 //	pixauto sandbox     the sandbox bank alone, for other ITPs' tests
 //	pixauto receivers   create receivers and their API keys
+//	pixauto journey     conformance journeys against the sandbox bank or a configured one, with JUnit XML and JSON reports
 package main
 
 import (
@@ -55,6 +56,9 @@ Commands:
 	            demo receiver, on SQLite (pixauto.db)
 	sandbox     the sandbox bank alone, on the system clock, printing its URLs
 	receivers   create receivers and their API keys (receivers create <name> …)
+	journey     run the conformance journeys (adhesions, edit, revoke, reject, cancel,
+	            retries) against the embedded sandbox bank or, with -bank-config, a
+	            configured one; -junit and -json write reports, -run selects journeys
 
 Run "pixauto <command> -h" for a command's flags.
 `
@@ -76,6 +80,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&SandboxCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "receivers":
 		return (&ReceiversCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
+	case "journey":
+		return (&JourneyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -22,52 +22,59 @@ import (
 
 // BankConfig is the JSON file that points the journeys at a bank: the ITP's
 // registration and keys there, the bank's endpoints, and the test payer.
-// Paths are relative to the file's directory.
+// Paths are relative to the file's directory. Its keys are those of a
+// "holders" entry of the pixauto serve configuration (and of the
+// holder.json that pixauto sandbox writes), plus redirect_uri, payer_cpf
+// and itp_ispb.
 type BankConfig struct {
+	// ID names the bank; it is not used.
+	ID string `json:"id,omitempty"`
 	// Issuer is the bank's OpenID issuer (discovery is read from
 	// Issuer/.well-known/openid-configuration).
 	Issuer string `json:"issuer"`
 	// ClientID is the ITP's client id at the bank (from DCR).
-	ClientID string `json:"clientId"`
+	ClientID string `json:"client_id"`
 	// Certificate and CertificateKey are PEM files of the BRCAC transport
 	// certificate (with its intermediates) and its private key.
-	Certificate    string `json:"certificate"`
-	CertificateKey string `json:"certificateKey"`
+	Certificate    string `json:"certificate_file"`
+	CertificateKey string `json:"key_file"`
 	// SigningKey is a PEM RSA private key (BRSEAL), published in the
 	// directory under SigningKeyID.
-	SigningKey   string `json:"signingKey"`
-	SigningKeyID string `json:"signingKeyId"`
+	SigningKey   string `json:"signing_key_file"`
+	SigningKeyID string `json:"signing_key_id"`
 	// EncryptionKey is a PEM RSA private key, published in the software
 	// JWKS under EncryptionKeyID; the bank encrypts id_tokens to it.
-	EncryptionKey   string `json:"encryptionKey"`
-	EncryptionKeyID string `json:"encryptionKeyId"`
+	EncryptionKey   string `json:"encryption_key_file"`
+	EncryptionKeyID string `json:"encryption_key_id"`
 	// RedirectURI is the registered redirect URI.
-	RedirectURI string `json:"redirectUri"`
+	RedirectURI string `json:"redirect_uri"`
 	// BankOrganisationID is the bank's organisation id in the directory.
-	BankOrganisationID string `json:"bankOrganisationId"`
+	BankOrganisationID string `json:"bank_organisation_id"`
 	// KeystoreURL is the directory keystore base.
-	KeystoreURL string `json:"keystoreUrl"`
+	KeystoreURL string `json:"keystore_url"`
 	// APIBaseURL is the bank's automatic-payments base on its mTLS host,
 	// ending in /open-banking/automatic-payments/v2.
-	APIBaseURL string `json:"apiBaseUrl"`
+	APIBaseURL string `json:"base_url"`
 	// RootCAs is a PEM bundle of the roots of the bank's mTLS endpoints
-	// (ICP-Brasil, or the directory sandbox's); they are also trusted,
-	// with the system's, on its public endpoints.
-	RootCAs string `json:"rootCAs"`
+	// (ICP-Brasil, or the directory sandbox's).
+	RootCAs string `json:"root_cas_file"`
 	// PayerCPF is the test payer at the bank: every consent's loggedUser.
-	PayerCPF string `json:"payerCpf"`
+	PayerCPF string `json:"payer_cpf"`
 	// ITPISPB is the ITP's ISPB, the start of its endToEndIds.
-	ITPISPB string `json:"itpIspb"`
+	ITPISPB string `json:"itp_ispb"`
 
 	// Optional.
 
+	// PublicRootCAs is a PEM bundle of the roots of its public endpoints
+	// (discovery, keystore, authorization); "" → the system's and RootCAs.
+	PublicRootCAs string `json:"public_root_cas_file,omitempty"`
 	// PayerName is the contract debtor's name ("" → DefaultPayerName).
-	PayerName string `json:"payerName,omitempty"`
+	PayerName string `json:"payer_name,omitempty"`
 	// ITPCNPJ is cnpjInitiator ("" → the transport certificate's).
-	ITPCNPJ string `json:"itpCnpj,omitempty"`
+	ITPCNPJ string `json:"itp_cnpj,omitempty"`
 	// OrganisationID is the ITP's organisation id ("" → the transport
 	// certificate's).
-	OrganisationID string `json:"organisationId,omitempty"`
+	OrganisationID string `json:"organisation_id,omitempty"`
 	// Creditor is the receiver (nil → the test receiver).
 	Creditor *CreditorConfig `json:"creditor,omitempty"`
 
@@ -85,20 +92,20 @@ type CreditorConfig struct {
 func (c *BankConfig) required() []struct{ name, value, what string } {
 	return []struct{ name, value, what string }{
 		{"issuer", c.Issuer, "the bank's OpenID issuer URL"},
-		{"clientId", c.ClientID, "the ITP's client id at the bank"},
-		{"certificate", c.Certificate, "PEM file of the transport certificate"},
-		{"certificateKey", c.CertificateKey, "PEM file of the transport certificate's key"},
-		{"signingKey", c.SigningKey, "PEM file of the message-signing key"},
-		{"signingKeyId", c.SigningKeyID, "the signing key's kid in the directory"},
-		{"encryptionKey", c.EncryptionKey, "PEM file of the id_token encryption key"},
-		{"encryptionKeyId", c.EncryptionKeyID, "the encryption key's kid"},
-		{"redirectUri", c.RedirectURI, "the ITP's registered redirect URI"},
-		{"bankOrganisationId", c.BankOrganisationID, "the bank's organisation id in the directory"},
-		{"keystoreUrl", c.KeystoreURL, "the directory keystore URL"},
-		{"apiBaseUrl", c.APIBaseURL, "the bank's automatic-payments base URL"},
-		{"rootCAs", c.RootCAs, "PEM bundle of the bank's root CAs"},
-		{"payerCpf", c.PayerCPF, "the CPF of the test payer at the bank"},
-		{"itpIspb", c.ITPISPB, "the ITP's ISPB"},
+		{"client_id", c.ClientID, "the ITP's client id at the bank"},
+		{"certificate_file", c.Certificate, "PEM file of the transport certificate"},
+		{"key_file", c.CertificateKey, "PEM file of the transport certificate's key"},
+		{"signing_key_file", c.SigningKey, "PEM file of the message-signing key"},
+		{"signing_key_id", c.SigningKeyID, "the signing key's kid in the directory"},
+		{"encryption_key_file", c.EncryptionKey, "PEM file of the id_token encryption key"},
+		{"encryption_key_id", c.EncryptionKeyID, "the encryption key's kid"},
+		{"redirect_uri", c.RedirectURI, "the ITP's registered redirect URI"},
+		{"bank_organisation_id", c.BankOrganisationID, "the bank's organisation id in the directory"},
+		{"keystore_url", c.KeystoreURL, "the directory keystore URL"},
+		{"base_url", c.APIBaseURL, "the bank's automatic-payments base URL"},
+		{"root_cas_file", c.RootCAs, "PEM bundle of the bank's root CAs"},
+		{"payer_cpf", c.PayerCPF, "the CPF of the test payer at the bank"},
+		{"itp_ispb", c.ITPISPB, "the ITP's ISPB"},
 	}
 }
 
@@ -134,20 +141,20 @@ func (c *BankConfig) Validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("missing %s: %s", plural(len(missing), "field", "fields"), strings.Join(missing, ", "))
 	}
-	for _, u := range []struct{ name, value string }{{"issuer", c.Issuer}, {"redirectUri", c.RedirectURI}, {"keystoreUrl", c.KeystoreURL}, {"apiBaseUrl", c.APIBaseURL}} {
+	for _, u := range []struct{ name, value string }{{"issuer", c.Issuer}, {"redirect_uri", c.RedirectURI}, {"keystore_url", c.KeystoreURL}, {"base_url", c.APIBaseURL}} {
 		p, err := url.Parse(u.value)
 		if err != nil || p.Scheme != "https" || p.Host == "" {
 			bad = append(bad, fmt.Sprintf("%q is not an absolute https URL: %q", u.name, u.value))
 		}
 	}
 	if !consent.IsCPF(c.PayerCPF) {
-		bad = append(bad, fmt.Sprintf(`"payerCpf" is not a valid CPF (11 digits): %q`, c.PayerCPF))
+		bad = append(bad, fmt.Sprintf(`"payer_cpf" is not a valid CPF (11 digits): %q`, c.PayerCPF))
 	}
 	if !ispbRE.MatchString(c.ITPISPB) {
-		bad = append(bad, fmt.Sprintf(`"itpIspb" is not an ISPB (8 digits or capital letters): %q`, c.ITPISPB))
+		bad = append(bad, fmt.Sprintf(`"itp_ispb" is not an ISPB (8 digits or capital letters): %q`, c.ITPISPB))
 	}
 	if c.ITPCNPJ != "" && !consent.IsCNPJ(c.ITPCNPJ) {
-		bad = append(bad, fmt.Sprintf(`"itpCnpj" is not a valid CNPJ: %q`, c.ITPCNPJ))
+		bad = append(bad, fmt.Sprintf(`"itp_cnpj" is not a valid CNPJ: %q`, c.ITPCNPJ))
 	}
 	if cr := c.Creditor; cr != nil {
 		if !consent.IsCNPJ(cr.CNPJ) {
@@ -185,19 +192,24 @@ func (c *BankConfig) path(p string) string {
 func (c *BankConfig) FAPIConfig(clock fapi.Clock) (fapi.Config, error) {
 	cert, err := tls.LoadX509KeyPair(c.path(c.Certificate), c.path(c.CertificateKey))
 	if err != nil {
-		return fapi.Config{}, fmt.Errorf(`"certificate"/"certificateKey": %w`, err)
+		return fapi.Config{}, fmt.Errorf(`"certificate_file"/"key_file": %w`, err)
 	}
 	signer, err := loadRSAKey(c.path(c.SigningKey))
 	if err != nil {
-		return fapi.Config{}, fmt.Errorf(`"signingKey": %w`, err)
+		return fapi.Config{}, fmt.Errorf(`"signing_key_file": %w`, err)
 	}
 	enc, err := loadRSAKey(c.path(c.EncryptionKey))
 	if err != nil {
-		return fapi.Config{}, fmt.Errorf(`"encryptionKey": %w`, err)
+		return fapi.Config{}, fmt.Errorf(`"encryption_key_file": %w`, err)
 	}
-	roots, public, err := loadRoots(c.path(c.RootCAs))
+	roots, public, err := loadRoots(c.path(c.RootCAs), true)
 	if err != nil {
-		return fapi.Config{}, fmt.Errorf(`"rootCAs": %w`, err)
+		return fapi.Config{}, fmt.Errorf(`"root_cas_file": %w`, err)
+	}
+	if c.PublicRootCAs != "" {
+		if public, _, err = loadRoots(c.path(c.PublicRootCAs), false); err != nil {
+			return fapi.Config{}, fmt.Errorf(`"public_root_cas_file": %w`, err)
+		}
 	}
 	return fapi.Config{
 		Issuer: strings.TrimSuffix(c.Issuer, "/"), ClientID: c.ClientID, Certificate: cert,
@@ -223,15 +235,15 @@ func (c *BankConfig) Parties(cert tls.Certificate) (Parties, error) {
 	}
 	if p.ITPCNPJ == "" {
 		if len(cert.Certificate) == 0 {
-			return p, errors.New(`"certificate" holds no certificate`)
+			return p, errors.New(`"certificate_file" holds no certificate`)
 		}
 		leaf, err := x509.ParseCertificate(cert.Certificate[0])
 		if err != nil {
-			return p, fmt.Errorf(`"certificate": %w`, err)
+			return p, fmt.Errorf(`"certificate_file": %w`, err)
 		}
 		id, err := fapi.IdentityFromCertificate(leaf)
 		if err != nil || !consent.IsCNPJ(id.CNPJ) {
-			return p, fmt.Errorf(`the transport certificate carries no CNPJ (serialNumber); set "itpCnpj" (%v)`, err)
+			return p, fmt.Errorf(`the transport certificate carries no CNPJ (serialNumber); set "itp_cnpj" (%v)`, err)
 		}
 		p.ITPCNPJ = id.CNPJ
 	}
@@ -276,21 +288,24 @@ func loadRSAKey(path string) (crypto.Signer, error) {
 	return rk, nil
 }
 
-// loadRoots returns the bundle alone (mTLS endpoints) and the system roots
-// with the bundle (public endpoints).
-func loadRoots(path string) (roots, public *x509.CertPool, err error) {
+// loadRoots reads a PEM bundle; with system, public is the system's roots
+// and the bundle's.
+func loadRoots(path string, system bool) (bundle, public *x509.CertPool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	roots = x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(data) {
+	bundle = x509.NewCertPool()
+	if !bundle.AppendCertsFromPEM(data) {
 		return nil, nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	if !system {
+		return bundle, nil, nil
 	}
 	public, err = x509.SystemCertPool()
 	if err != nil || public == nil {
 		public = x509.NewCertPool()
 	}
 	public.AppendCertsFromPEM(data)
-	return roots, public, nil
+	return bundle, public, nil
 }

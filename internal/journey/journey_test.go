@@ -284,12 +284,12 @@ func writeConfig(t *testing.T, dir string, fields map[string]any) string {
 
 func validConfig() map[string]any {
 	return map[string]any{
-		"issuer": "https://auth.bank.example", "clientId": "client-1",
-		"certificate": "transport.pem", "certificateKey": "transport.key",
-		"signingKey": "signing.key", "signingKeyId": "sig-1", "encryptionKey": "enc.key", "encryptionKeyId": "enc-1",
-		"redirectUri": "https://itp.example/callback", "bankOrganisationId": "org-bank",
-		"keystoreUrl": "https://keystore.example", "apiBaseUrl": "https://matls.bank.example/open-banking/automatic-payments/v2",
-		"rootCAs": "roots.pem", "payerCpf": "52998224725", "itpIspb": "12345678",
+		"id": "bank-1", "issuer": "https://auth.bank.example", "client_id": "client-1",
+		"certificate_file": "transport.pem", "key_file": "transport.key",
+		"signing_key_file": "signing.key", "signing_key_id": "sig-1", "encryption_key_file": "enc.key", "encryption_key_id": "enc-1",
+		"redirect_uri": "https://itp.example/callback", "bank_organisation_id": "org-bank",
+		"keystore_url": "https://keystore.example", "base_url": "https://matls.bank.example/open-banking/automatic-payments/v2",
+		"root_cas_file": "roots.pem", "payer_cpf": "52998224725", "itp_ispb": "12345678",
 	}
 }
 
@@ -300,26 +300,26 @@ func TestBankConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "roots.pem"), c.path(c.RootCAs), "paths are relative to the file")
 	_, err = c.FAPIConfig(nil)
-	assert.ErrorContains(t, err, `"certificate"/"certificateKey"`, "the files are read when the run starts")
+	assert.ErrorContains(t, err, `"certificate_file"/"key_file"`, "the files are read when the run starts")
 
 	m := validConfig()
-	delete(m, "clientId")
-	delete(m, "signingKeyId")
+	delete(m, "client_id")
+	delete(m, "signing_key_id")
 	_, err = LoadBankConfig(writeConfig(t, dir, m))
-	assert.EqualError(t, err, "bank config "+filepath.Join(dir, "bank.json")+`: missing fields: "clientId" (the ITP's client id at the bank), "signingKeyId" (the signing key's kid in the directory)`)
+	assert.EqualError(t, err, "bank config "+filepath.Join(dir, "bank.json")+`: missing fields: "client_id" (the ITP's client id at the bank), "signing_key_id" (the signing key's kid in the directory)`)
 
 	m = validConfig()
-	m["issuer"], m["payerCpf"], m["itpIspb"] = "http://auth.bank.example", "123", "1234"
+	m["issuer"], m["payer_cpf"], m["itp_ispb"] = "http://auth.bank.example", "123", "1234"
 	m["creditor"] = map[string]any{"cnpj": "1", "name": "", "account": map[string]any{}}
 	_, err = LoadBankConfig(writeConfig(t, dir, m))
-	for _, want := range []string{`"issuer" is not an absolute https URL`, `"payerCpf" is not a valid CPF`, `"itpIspb" is not an ISPB`, `"creditor.cnpj"`, `"creditor.name"`, `"creditor.account"`} {
+	for _, want := range []string{`"issuer" is not an absolute https URL`, `"payer_cpf" is not a valid CPF`, `"itp_ispb" is not an ISPB`, `"creditor.cnpj"`, `"creditor.name"`, `"creditor.account"`} {
 		assert.ErrorContains(t, err, want)
 	}
 
 	m = validConfig()
-	m["signingKid"] = "typo"
+	m["signing_kid"] = "typo"
 	_, err = LoadBankConfig(writeConfig(t, dir, m))
-	assert.ErrorContains(t, err, `unknown field "signingKid"`)
+	assert.ErrorContains(t, err, `unknown field "signing_kid"`)
 
 	_, err = LoadBankConfig(filepath.Join(dir, "nope.json"))
 	assert.ErrorContains(t, err, "no such file")
