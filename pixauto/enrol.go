@@ -191,8 +191,13 @@ func (in *Initiator) SyncConsent(ctx context.Context, consentID string) (*Consen
 	if rec, err = in.storeConsent(ctx, rec, c); err != nil {
 		return nil, err
 	}
-	if was != consent.StatusAuthorised && rec.Status == consent.StatusAuthorised {
+	switch {
+	case was != consent.StatusAuthorised && rec.Status == consent.StatusAuthorised:
 		if err := in.startFirstPayment(ctx, rec); err != nil {
+			return rec, err
+		}
+	case !was.Final() && rec.Status.Final():
+		if err := in.syncConsentCharges(ctx, consentID); err != nil {
 			return rec, err
 		}
 	}
@@ -203,7 +208,7 @@ func (in *Initiator) SyncConsent(ctx context.Context, consentID string) (*Consen
 // concurrent update, and emits the status change.
 func (in *Initiator) storeConsent(ctx context.Context, rec *ConsentRecord, c *consent.Consent) (*ConsentRecord, error) {
 	for range 3 {
-		old := rec.Status
+		old, edited := rec.Status, editedSince(rec.Consent, c)
 		rec.Consent, rec.Status, rec.UpdatedAt = c, c.Status, in.now()
 		rec.NextCheckAt = in.nextConsentCheck(c)
 		err := in.store.UpdateConsent(ctx, rec)
@@ -216,8 +221,11 @@ func (in *Initiator) storeConsent(ctx context.Context, rec *ConsentRecord, c *co
 		if err != nil {
 			return nil, err
 		}
-		if old != c.Status {
+		switch {
+		case old != c.Status:
 			in.emitConsent(rec)
+		case edited:
+			in.emit(Event{Type: EventConsentUpdated, ReceiverID: rec.ReceiverID, ConsentID: rec.ID, ConsentStatus: rec.Status})
 		}
 		return rec, nil
 	}
@@ -245,14 +253,34 @@ func (in *Initiator) emitConsent(rec *ConsentRecord) {
 	case consent.StatusRejected:
 		e.Type, e.Reason = EventConsentRejected, ReasonRejectedByPayer
 	case consent.StatusRevoked:
-		e.Type, e.Reason = EventConsentRevoked, ReasonRevokedByPayer
-		if rv := rec.Consent.Revocation; rv != nil && rv.Reason.Code == consent.RevocationRecebedor {
-			e.Reason = ReasonRevokedByReceiver
-		}
+		e.Type, e.Reason = EventConsentRevoked, revocationReason(rec.Consent.Revocation)
 	case consent.StatusConsumed:
 		e.Type = EventConsentConsumed
 	default:
 		e.Type = EventConsentUpdated
 	}
 	in.emit(e)
+}
+
+// revocationReason tells the receiver who revoked: the payer, the receiver,
+// or neither (the bank or the ITP, for instance on suspicion of fraud).
+func revocationReason(rv *consent.Revocation) ReceiverReason {
+	switch {
+	case rv == nil:
+		return ReasonConsentInvalid
+	case rv.Reason.Code == consent.RevocationRecebedor:
+		return ReasonRevokedByReceiver
+	case rv.Reason.Code == consent.RevocationUsuario || rv.RevokedBy == consent.ByUsuario:
+		return ReasonRevokedByPayer
+	}
+	return ReasonConsentInvalid
+}
+
+// editedSince reports whether the bank recorded an edit of the consent
+// (updatedAtDateTime moved): a change here, or by the payer at the bank.
+func editedSince(old, fresh *consent.Consent) bool {
+	if old == nil || fresh == nil || fresh.UpdatedAtDateTime == nil {
+		return false
+	}
+	return old.UpdatedAtDateTime == nil || !old.UpdatedAtDateTime.Equal(fresh.UpdatedAtDateTime.Time)
 }

@@ -115,4 +115,3 @@ func TestIdempotencyConflictStops(t *testing.T) {
 	assert.True(t, ae.HasCode("ERRO_IDEMPOTENCIA"))
 	assert.True(t, ae.Signed)
 }
-

@@ -29,6 +29,8 @@ type env struct {
 	in     *pixauto.Initiator
 	mu     sync.Mutex
 	events []pixauto.Event
+	// policy is the retry policy of the Initiators built by initiator().
+	policy payments.RetryPolicy
 }
 
 var secretKey = []byte("0123456789abcdef0123456789abcdef")
@@ -48,7 +50,7 @@ func newEnv(t testing.TB, o sandboxtest.Options) *env {
 // same store.
 func (e *env) initiator(store pixauto.Store) *pixauto.Initiator {
 	in, err := pixauto.New(pixauto.Config{
-		CNPJ: e.ITPCNPJ, ISPB: sandboxtest.ITPISPB, Store: store, SecretKey: secretKey, Clock: e.Clock,
+		CNPJ: e.ITPCNPJ, ISPB: sandboxtest.ITPISPB, Store: store, SecretKey: secretKey, Clock: e.Clock, RetryPolicy: e.policy,
 		Holders: []pixauto.Holder{{ID: "bank", FAPI: e.FAPI, BaseURL: e.Bank.MTLSURL + sandbox.AutomaticPaymentsBase}},
 		OnEvent: func(ev pixauto.Event) {
 			e.mu.Lock()
@@ -276,3 +278,15 @@ func TestInitiatorWeeklyConsent(t *testing.T) {
 }
 
 func mustAmount(s string) consent.Amount { return consent.MustAmount(s) }
+
+func (e *env) eventsOf(t pixauto.EventType) []pixauto.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []pixauto.Event
+	for _, ev := range e.events {
+		if ev.Type == t {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

@@ -35,7 +35,10 @@ func (in *Initiator) Cancel(ctx context.Context, chargeID string, by consent.Doc
 		if err := in.store.UpdateAttempt(ctx, last); err != nil {
 			return nil, err
 		}
-		return ch, in.setCharge(ctx, chargeID, ChargeCancelled, "")
+		if err := in.setCharge(ctx, chargeID, ChargeCancelled, ""); err != nil {
+			return nil, err
+		}
+		return in.store.GetCharge(ctx, chargeID)
 	}
 	rec, h, err := in.consentAndHolder(ctx, ch.ConsentID)
 	if err != nil {
@@ -118,7 +121,8 @@ func (in *Initiator) Revoke(ctx context.Context, consentID string, code consent.
 	return rec, in.syncConsentCharges(ctx, consentID)
 }
 
-// syncConsentCharges re-reads every live charge of a consent.
+// syncConsentCharges re-reads every live charge of a consent; when the
+// consent can no longer pay, the charges not yet sent are withdrawn.
 func (in *Initiator) syncConsentCharges(ctx context.Context, consentID string) error {
 	var ids []string
 	for ch, err := range in.store.ListCharges(ctx, ChargeFilter{ConsentID: consentID}) {
@@ -129,13 +133,44 @@ func (in *Initiator) syncConsentCharges(ctx context.Context, consentID string) e
 			ids = append(ids, ch.ID)
 		}
 	}
+	rec, err := in.store.GetConsent(ctx, consentID)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, id := range ids {
+		if rec.Status.Final() {
+			if err := in.withdrawPlanned(ctx, id); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
 		if err := in.followCharge(ctx, id); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// withdrawPlanned cancels a charge whose latest attempt was never sent:
+// nothing exists at the bank, so nothing needs to be asked of it.
+func (in *Initiator) withdrawPlanned(ctx context.Context, chargeID string) error {
+	attempts, err := in.store.ListAttempts(ctx, chargeID)
+	if err != nil || len(attempts) == 0 {
+		return err
+	}
+	last := attempts[len(attempts)-1]
+	if last.State != AttemptPlanned {
+		return nil
+	}
+	last.State, last.UpdatedAt = AttemptRefused, in.now()
+	if err := in.store.UpdateAttempt(ctx, last); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil // a sender claimed it first; following it settles the charge
+		}
+		return err
+	}
+	return in.setCharge(ctx, chargeID, ChargeCancelled, "")
 }
 
 func (in *Initiator) consentAndHolder(ctx context.Context, consentID string) (*ConsentRecord, *holder, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ofb-go/pixauto/payments"
 )
@@ -34,7 +35,7 @@ func (in *Initiator) chain(ctx context.Context, chargeID, skipID string) (paymen
 // failed, with the configured policy: it plans and submits a retry, waits
 // (the bank will retry itself, or a date must come), or gives up.
 func (in *Initiator) decideRetry(ctx context.Context, chargeID string) error {
-	_, err := in.retry(ctx, chargeID, in.cfg.RetryPolicy)
+	_, err := in.retry(ctx, chargeID, in.cfg.RetryPolicy, true)
 	var re *RetryError
 	if errors.As(err, &re) {
 		return nil // giving up is a decision, stored and emitted as charge.failed
@@ -48,6 +49,9 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
+	if e.Decision.Action == payments.Wait {
+		return fmt.Sprintf("pixauto: no retry yet: %s (%s)", e.Decision.Message, e.Decision.Reason)
+	}
 	return fmt.Sprintf("pixauto: no retry: %s (%s)", e.Decision.Message, e.Decision.Reason)
 }
 
@@ -56,18 +60,21 @@ func (e *RetryError) Error() string {
 // needs a new E2EID; next day within 7 days when the consent accepts
 // retries; at most 3). It returns the new attempt, or a *RetryError saying
 // why not.
+//
+// A charge whose automatic policy would not retry (retries switched off, or
+// fewer than the spec allows) stays RETRYING while the spec still allows a
+// retry, so that the receiver can ask for one.
 func (in *Initiator) Retry(ctx context.Context, chargeID string) (*AttemptRecord, error) {
-	a, err := in.retry(ctx, chargeID, payments.RetryPolicy{WeeklyFiveDays: in.cfg.RetryPolicy.WeeklyFiveDays})
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, errors.New("pixauto: no retry was made")
-	}
-	return a, nil
+	return in.retry(ctx, chargeID, in.permissive(), false)
 }
 
-func (in *Initiator) retry(ctx context.Context, chargeID string, policy payments.RetryPolicy) (*AttemptRecord, error) {
+// permissive is everything the spec allows, with the configured reading of
+// the weekly window.
+func (in *Initiator) permissive() payments.RetryPolicy {
+	return payments.RetryPolicy{WeeklyFiveDays: in.cfg.RetryPolicy.WeeklyFiveDays}
+}
+
+func (in *Initiator) retry(ctx context.Context, chargeID string, policy payments.RetryPolicy, automatic bool) (*AttemptRecord, error) {
 	ch, err := in.store.GetCharge(ctx, chargeID)
 	if err != nil {
 		return nil, err
@@ -97,22 +104,37 @@ func (in *Initiator) retry(ctx context.Context, chargeID string, policy payments
 	case payments.RetryIntraday, payments.RetryNextDay:
 		return in.planRetry(ctx, ch, rec, attempts, chain, d)
 	case payments.Wait:
-		last.NextCheckAt = d.NotBefore
-		if last.NextCheckAt.IsZero() {
-			last.NextCheckAt = in.nextPaymentCheck(last)
-		}
-		if err := in.store.UpdateAttempt(ctx, last); err != nil && !errors.Is(err, ErrConflict) {
-			return nil, err
-		}
-		return nil, in.setCharge(ctx, chargeID, ChargeRetrying, code)
+		return nil, in.waitForRetry(ctx, last, d, d.NotBefore, code)
 	case payments.Done:
 		return nil, in.setCharge(ctx, chargeID, ChargeSettled, "")
-	default:
-		if err := in.setCharge(ctx, chargeID, ChargeFailed, code); err != nil {
-			return nil, err
-		}
-		return nil, &RetryError{Decision: d}
 	}
+	if automatic {
+		// The receiver's policy gives up; if the spec still allows a
+		// retry, the charge waits for the receiver to ask for one.
+		if p := payments.Decide(chain, rec.Consent, in.now(), in.permissive()); p.IsRetry() || p.Action == payments.Wait {
+			return nil, in.waitForRetry(ctx, last, d, in.now().Add(time.Hour), code)
+		}
+	}
+	if err := in.setCharge(ctx, chargeID, ChargeFailed, code); err != nil {
+		return nil, err
+	}
+	return nil, &RetryError{Decision: d}
+}
+
+// waitForRetry keeps a failed charge RETRYING and its latest attempt due
+// for another look at next.
+func (in *Initiator) waitForRetry(ctx context.Context, last *AttemptRecord, d payments.Decision, next time.Time, code payments.RejectionCode) error {
+	last.NextCheckAt = next
+	if next.IsZero() {
+		last.NextCheckAt = in.nextPaymentCheck(last)
+	}
+	if err := in.store.UpdateAttempt(ctx, last); err != nil && !errors.Is(err, ErrConflict) {
+		return err
+	}
+	if err := in.setCharge(ctx, last.ChargeID, ChargeRetrying, code); err != nil {
+		return err
+	}
+	return &RetryError{Decision: d}
 }
 
 func lastFailure(attempts []*AttemptRecord) payments.RejectionCode {
@@ -150,8 +172,12 @@ func (in *Initiator) planRetry(ctx context.Context, ch *ChargeRecord, rec *Conse
 		SubmitAt: now, Request: payload, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := in.store.InsertAttempt(ctx, a); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil, nil // another worker planned this retry
+		if errors.Is(err, ErrConflict) { // another worker planned this retry
+			attempts, err := in.store.ListAttempts(ctx, ch.ID)
+			if err != nil {
+				return nil, err
+			}
+			return attempts[len(attempts)-1], nil
 		}
 		return nil, err
 	}

@@ -6,13 +6,10 @@ import (
 	"net/http"
 
 	"github.com/ofb-go/pixauto/consent"
+	"github.com/ofb-go/pixauto/payments"
 	"github.com/ofb-go/pixauto/pixauto"
 	"github.com/ofb-go/pixauto/pixauto/server/api"
 )
-
-// errNoRetryMade is the message of Initiator.Retry when its decision was
-// to wait.
-const errNoRetryMade = "pixauto: no retry was made"
 
 // ownCharge returns a charge of the caller; another receiver's charge is
 // not found, exactly like one that does not exist.
@@ -171,7 +168,7 @@ func (s *Server) RetryCharge(ctx context.Context, req api.RetryChargeRequestObje
 	}
 	if _, err := s.in.Retry(ctx, ch.ID); err != nil {
 		var re *pixauto.RetryError
-		if !errors.As(err, &re) && err.Error() == errNoRetryMade {
+		if errors.As(err, &re) && re.Decision.Action == payments.Wait {
 			// The Initiator decided to wait: the bank retries by itself in
 			// the evening, or the next retry day has not come.
 			return nil, problem(http.StatusConflict, CodeRetryNotAllowed, "No retry is possible yet: the bank retries by itself later today, or the next retry day has not come.")
