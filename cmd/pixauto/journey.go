@@ -52,6 +52,22 @@ approval unless -interactive is set.
 Flags:
 `
 
+const journeyUsageMore = `
+Examples:
+
+  pixauto journey                                      every journey, embedded sandbox bank
+  pixauto journey -run '^retry-' -junit report.xml     the retries, with a JUnit XML report for CI
+  pixauto journey -bank-config bank.json -interactive -json report.json
+
+The bank config is a JSON file (paths relative to it) with the keys of a
+"holders" entry of pixauto serve — issuer, client_id, base_url,
+bank_organisation_id, keystore_url, certificate_file, key_file,
+root_cas_file, signing_key_file, signing_key_id, encryption_key_file,
+encryption_key_id — plus redirect_uri, payer_cpf (the bank's test payer)
+and itp_ispb; optional: public_root_cas_file, itp_cnpj, organisation_id,
+payer_name, creditor {cnpj, name, account}.
+`
+
 // Run parses flags and runs the journeys.
 func (c *JourneyCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("journey", flag.ContinueOnError)
@@ -67,6 +83,7 @@ func (c *JourneyCommand) Run(ctx context.Context, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), journeyUsage)
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), journeyUsageMore)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
