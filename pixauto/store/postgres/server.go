@@ -13,12 +13,12 @@ import (
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/pixauto"
-	"github.com/ofb-go/pixauto/pixauto/server"
+	"github.com/ofb-go/pixauto/pixauto/server/serverstore"
 )
 
 // The reference server's records (migration 0002_server.sql).
 
-var _ server.Store = (*Store)(nil)
+var _ serverstore.Store = (*Store)(nil)
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -31,7 +31,7 @@ func (s *Store) Ping(ctx context.Context) error {
 const receiverColumns = `id, name, cnpj, account_ispb, account_issuer, account_number, account_type, created_at`
 
 // InsertReceiver stores a receiver; ErrConflict if its ID exists.
-func (s *Store) InsertReceiver(ctx context.Context, r *server.Receiver) error {
+func (s *Store) InsertReceiver(ctx context.Context, r *serverstore.Receiver) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO pixauto_receiver (`+receiverColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		r.ID, r.Name, r.CNPJ, r.Account.ISPB, r.Account.Issuer, r.Account.Number, string(r.Account.AccountType), timeArg(r.CreatedAt))
 	if err != nil {
@@ -41,7 +41,7 @@ func (s *Store) InsertReceiver(ctx context.Context, r *server.Receiver) error {
 }
 
 // GetReceiver returns a receiver or ErrNotFound.
-func (s *Store) GetReceiver(ctx context.Context, id string) (*server.Receiver, error) {
+func (s *Store) GetReceiver(ctx context.Context, id string) (*serverstore.Receiver, error) {
 	r, err := scanReceiver(s.pool.QueryRow(ctx, `SELECT `+receiverColumns+` FROM pixauto_receiver WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get receiver "+id, err)
@@ -50,13 +50,13 @@ func (s *Store) GetReceiver(ctx context.Context, id string) (*server.Receiver, e
 }
 
 // ListReceivers returns every receiver in ID order.
-func (s *Store) ListReceivers(ctx context.Context) ([]*server.Receiver, error) {
+func (s *Store) ListReceivers(ctx context.Context) ([]*serverstore.Receiver, error) {
 	return collect(ctx, s.pool, "list receivers", `SELECT `+receiverColumns+` FROM pixauto_receiver ORDER BY id`, nil, scanReceiver)
 }
 
-func scanReceiver(row pgx.Row) (*server.Receiver, error) {
+func scanReceiver(row pgx.Row) (*serverstore.Receiver, error) {
 	var (
-		r   server.Receiver
+		r   serverstore.Receiver
 		typ string
 		crt pgtype.Timestamptz
 	)
@@ -71,7 +71,7 @@ const apiKeyColumns = `id, receiver_id, hash, created_at, revoked_at`
 
 // InsertAPIKey stores a key; ErrConflict if its ID exists, ErrNotFound if
 // its receiver does not.
-func (s *Store) InsertAPIKey(ctx context.Context, k *server.APIKey) error {
+func (s *Store) InsertAPIKey(ctx context.Context, k *serverstore.APIKey) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO pixauto_api_key (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 		k.ID, k.ReceiverID, notNullBytes(k.Hash), timeArg(k.CreatedAt), timeArg(k.RevokedAt))
 	if err != nil {
@@ -81,9 +81,9 @@ func (s *Store) InsertAPIKey(ctx context.Context, k *server.APIKey) error {
 }
 
 // GetAPIKey returns a key, revoked or not, or ErrNotFound.
-func (s *Store) GetAPIKey(ctx context.Context, id string) (*server.APIKey, error) {
+func (s *Store) GetAPIKey(ctx context.Context, id string) (*serverstore.APIKey, error) {
 	var (
-		k        server.APIKey
+		k        serverstore.APIKey
 		crt, rev pgtype.Timestamptz
 	)
 	err := s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM pixauto_api_key WHERE id = $1`, id).
@@ -117,7 +117,7 @@ const subscriptionColumns = `id, receiver_id, url, description, secret, created_
 
 // InsertSubscription stores a subscription; ErrConflict if its ID exists,
 // ErrNotFound if its receiver does not.
-func (s *Store) InsertSubscription(ctx context.Context, sub *server.Subscription) error {
+func (s *Store) InsertSubscription(ctx context.Context, sub *serverstore.Subscription) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO pixauto_webhook_subscription (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		sub.ID, sub.ReceiverID, sub.URL, sub.Description, notNullBytes(sub.Secret), timeArg(sub.CreatedAt), timeArg(sub.DeletedAt))
 	if err != nil {
@@ -127,7 +127,7 @@ func (s *Store) InsertSubscription(ctx context.Context, sub *server.Subscription
 }
 
 // GetSubscription returns a subscription, deleted or not, or ErrNotFound.
-func (s *Store) GetSubscription(ctx context.Context, id string) (*server.Subscription, error) {
+func (s *Store) GetSubscription(ctx context.Context, id string) (*serverstore.Subscription, error) {
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM pixauto_webhook_subscription WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get subscription "+id, err)
@@ -136,14 +136,14 @@ func (s *Store) GetSubscription(ctx context.Context, id string) (*server.Subscri
 }
 
 // ListSubscriptions returns a receiver's live subscriptions in ID order.
-func (s *Store) ListSubscriptions(ctx context.Context, receiverID string) ([]*server.Subscription, error) {
+func (s *Store) ListSubscriptions(ctx context.Context, receiverID string) ([]*serverstore.Subscription, error) {
 	return collect(ctx, s.pool, "list subscriptions", `SELECT `+subscriptionColumns+` FROM pixauto_webhook_subscription
 		WHERE receiver_id = $1 AND deleted_at IS NULL ORDER BY id`, []any{receiverID}, scanSubscription)
 }
 
-func scanSubscription(row pgx.Row) (*server.Subscription, error) {
+func scanSubscription(row pgx.Row) (*serverstore.Subscription, error) {
 	var (
-		sub      server.Subscription
+		sub      serverstore.Subscription
 		crt, del pgtype.Timestamptz
 	)
 	if err := row.Scan(&sub.ID, &sub.ReceiverID, &sub.URL, &sub.Description, &sub.Secret, &crt, &del); err != nil {
@@ -167,7 +167,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, id string, at time.Time)
 		}
 		_, err = tx.Exec(ctx, `UPDATE pixauto_webhook_delivery SET status = $1, next_attempt_at = NULL,
 			updated_at = $2, version = version + 1 WHERE subscription_id = $3 AND status = $4`,
-			string(server.DeliveryCancelled), timeArg(at), id, string(server.DeliveryPending))
+			string(serverstore.DeliveryCancelled), timeArg(at), id, string(serverstore.DeliveryPending))
 		return err
 	})
 	if err != nil {
@@ -180,7 +180,7 @@ const deliveryColumns = `id, subscription_id, receiver_id, event_id, event_type,
 	next_attempt_at, created_at, updated_at, version`
 
 // InsertDeliveries stores deliveries, all or none.
-func (s *Store) InsertDeliveries(ctx context.Context, ds []*server.Delivery) error {
+func (s *Store) InsertDeliveries(ctx context.Context, ds []*serverstore.Delivery) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for _, d := range ds {
 			if _, err := tx.Exec(ctx, `INSERT INTO pixauto_webhook_delivery (`+deliveryColumns+`)
@@ -200,9 +200,9 @@ func (s *Store) InsertDeliveries(ctx context.Context, ds []*server.Delivery) err
 
 // ClaimDueDeliveries leases up to limit due deliveries, oldest first; rows
 // another claimer holds are skipped, so each delivery goes to one claimer.
-func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*server.Delivery, error) {
+func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*serverstore.Delivery, error) {
 	if limit <= 0 {
-		return []*server.Delivery{}, nil
+		return []*serverstore.Delivery{}, nil
 	}
 	out, err := collect(ctx, s.pool, "claim deliveries", `UPDATE pixauto_webhook_delivery
 		SET next_attempt_at = $1, version = version + 1
@@ -210,11 +210,11 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Tim
 			WHERE status = $2 AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4
 			FOR UPDATE SKIP LOCKED)
 		RETURNING `+deliveryColumns,
-		[]any{timeArg(leaseUntil), string(server.DeliveryPending), timeArg(now), limit}, scanDelivery)
+		[]any{timeArg(leaseUntil), string(serverstore.DeliveryPending), timeArg(now), limit}, scanDelivery)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b *server.Delivery) int {
+	slices.SortFunc(out, func(a, b *serverstore.Delivery) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -225,7 +225,7 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Tim
 
 // RecordAttempt stores an attempt and the delivery's new state in one
 // transaction, if d.Version is the stored one.
-func (s *Store) RecordAttempt(ctx context.Context, d *server.Delivery, a *server.DeliveryAttempt) error {
+func (s *Store) RecordAttempt(ctx context.Context, d *serverstore.Delivery, a *serverstore.DeliveryAttempt) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE pixauto_webhook_delivery SET status = $1, attempts = $2, next_attempt_at = $3,
 			updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6`,
@@ -252,7 +252,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *server.Delivery, a *server
 }
 
 // GetDelivery returns a delivery or ErrNotFound.
-func (s *Store) GetDelivery(ctx context.Context, id string) (*server.Delivery, error) {
+func (s *Store) GetDelivery(ctx context.Context, id string) (*serverstore.Delivery, error) {
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM pixauto_webhook_delivery WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get delivery "+id, err)
@@ -261,7 +261,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*server.Delivery, e
 }
 
 // ListDeliveries returns the deliveries matching f in ID order.
-func (s *Store) ListDeliveries(ctx context.Context, f server.DeliveryFilter) ([]*server.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, f serverstore.DeliveryFilter) ([]*serverstore.Delivery, error) {
 	var w where
 	w.add("subscription_id = ?", f.SubscriptionID)
 	if f.Status != "" {
@@ -274,9 +274,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f server.DeliveryFilter) ([]
 	return collect(ctx, s.pool, "list deliveries", q, w.args, scanDelivery)
 }
 
-func scanDelivery(row pgx.Row) (*server.Delivery, error) {
+func scanDelivery(row pgx.Row) (*serverstore.Delivery, error) {
 	var (
-		d             server.Delivery
+		d             serverstore.Delivery
 		status        string
 		next, crt, up pgtype.Timestamptz
 	)
@@ -284,18 +284,18 @@ func scanDelivery(row pgx.Row) (*server.Delivery, error) {
 		&next, &crt, &up, &d.Version); err != nil {
 		return nil, err
 	}
-	d.Status = server.DeliveryStatus(status)
+	d.Status = serverstore.DeliveryStatus(status)
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = timeOf(next), timeOf(crt), timeOf(up)
 	return &d, nil
 }
 
 // ListDeliveryAttempts returns a delivery's attempts in Seq order.
-func (s *Store) ListDeliveryAttempts(ctx context.Context, deliveryID string) ([]*server.DeliveryAttempt, error) {
+func (s *Store) ListDeliveryAttempts(ctx context.Context, deliveryID string) ([]*serverstore.DeliveryAttempt, error) {
 	return collect(ctx, s.pool, "list attempts of delivery "+deliveryID, `SELECT delivery_id, seq, at, status_code, error, duration_us
 		FROM pixauto_webhook_attempt WHERE delivery_id = $1 ORDER BY seq`, []any{deliveryID},
-		func(row pgx.Row) (*server.DeliveryAttempt, error) {
+		func(row pgx.Row) (*serverstore.DeliveryAttempt, error) {
 			var (
-				a  server.DeliveryAttempt
+				a  serverstore.DeliveryAttempt
 				at pgtype.Timestamptz
 				us int64
 			)

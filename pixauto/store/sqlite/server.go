@@ -10,12 +10,12 @@ import (
 
 	"github.com/ofb-go/pixauto/consent"
 	"github.com/ofb-go/pixauto/pixauto"
-	"github.com/ofb-go/pixauto/pixauto/server"
+	"github.com/ofb-go/pixauto/pixauto/server/serverstore"
 )
 
 // The reference server's records (migration 0002_server.sql).
 
-var _ server.Store = (*Store)(nil)
+var _ serverstore.Store = (*Store)(nil)
 
 // Ping checks that both pools answer.
 func (s *Store) Ping(ctx context.Context) error {
@@ -32,7 +32,7 @@ func (s *Store) Ping(ctx context.Context) error {
 const receiverColumns = `id, name, cnpj, account_ispb, account_issuer, account_number, account_type, created_at`
 
 // InsertReceiver stores a receiver; ErrConflict if its ID exists.
-func (s *Store) InsertReceiver(ctx context.Context, r *server.Receiver) error {
+func (s *Store) InsertReceiver(ctx context.Context, r *serverstore.Receiver) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO pixauto_receiver (`+receiverColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Name, r.CNPJ, r.Account.ISPB, r.Account.Issuer, r.Account.Number, string(r.Account.AccountType), timeArg(r.CreatedAt))
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *Store) InsertReceiver(ctx context.Context, r *server.Receiver) error {
 }
 
 // GetReceiver returns a receiver or ErrNotFound.
-func (s *Store) GetReceiver(ctx context.Context, id string) (*server.Receiver, error) {
+func (s *Store) GetReceiver(ctx context.Context, id string) (*serverstore.Receiver, error) {
 	r, err := scanReceiver(s.read.QueryRowContext(ctx, `SELECT `+receiverColumns+` FROM pixauto_receiver WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get receiver "+id, err)
@@ -51,13 +51,13 @@ func (s *Store) GetReceiver(ctx context.Context, id string) (*server.Receiver, e
 }
 
 // ListReceivers returns every receiver in ID order.
-func (s *Store) ListReceivers(ctx context.Context) ([]*server.Receiver, error) {
+func (s *Store) ListReceivers(ctx context.Context) ([]*serverstore.Receiver, error) {
 	return collect(ctx, s.read, "list receivers", `SELECT `+receiverColumns+` FROM pixauto_receiver ORDER BY id`, nil, scanReceiver)
 }
 
-func scanReceiver(sc scanner) (*server.Receiver, error) {
+func scanReceiver(sc scanner) (*serverstore.Receiver, error) {
 	var (
-		r   server.Receiver
+		r   serverstore.Receiver
 		typ string
 		crt sql.NullString
 	)
@@ -74,7 +74,7 @@ const apiKeyColumns = `id, receiver_id, hash, created_at, revoked_at`
 
 // InsertAPIKey stores a key; ErrConflict if its ID exists, ErrNotFound if
 // its receiver does not.
-func (s *Store) InsertAPIKey(ctx context.Context, k *server.APIKey) error {
+func (s *Store) InsertAPIKey(ctx context.Context, k *serverstore.APIKey) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO pixauto_api_key (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?)`,
 		k.ID, k.ReceiverID, notNullBlob(k.Hash), timeArg(k.CreatedAt), timeArg(k.RevokedAt))
 	if err != nil {
@@ -84,9 +84,9 @@ func (s *Store) InsertAPIKey(ctx context.Context, k *server.APIKey) error {
 }
 
 // GetAPIKey returns a key, revoked or not, or ErrNotFound.
-func (s *Store) GetAPIKey(ctx context.Context, id string) (*server.APIKey, error) {
+func (s *Store) GetAPIKey(ctx context.Context, id string) (*serverstore.APIKey, error) {
 	var (
-		k        server.APIKey
+		k        serverstore.APIKey
 		crt, rev sql.NullString
 	)
 	err := s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM pixauto_api_key WHERE id = ?`, id).
@@ -128,7 +128,7 @@ const subscriptionColumns = `id, receiver_id, url, description, secret, created_
 
 // InsertSubscription stores a subscription; ErrConflict if its ID exists,
 // ErrNotFound if its receiver does not.
-func (s *Store) InsertSubscription(ctx context.Context, sub *server.Subscription) error {
+func (s *Store) InsertSubscription(ctx context.Context, sub *serverstore.Subscription) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO pixauto_webhook_subscription (`+subscriptionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		sub.ID, sub.ReceiverID, sub.URL, sub.Description, notNullBlob(sub.Secret), timeArg(sub.CreatedAt), timeArg(sub.DeletedAt))
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *Store) InsertSubscription(ctx context.Context, sub *server.Subscription
 }
 
 // GetSubscription returns a subscription, deleted or not, or ErrNotFound.
-func (s *Store) GetSubscription(ctx context.Context, id string) (*server.Subscription, error) {
+func (s *Store) GetSubscription(ctx context.Context, id string) (*serverstore.Subscription, error) {
 	sub, err := scanSubscription(s.read.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM pixauto_webhook_subscription WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get subscription "+id, err)
@@ -147,14 +147,14 @@ func (s *Store) GetSubscription(ctx context.Context, id string) (*server.Subscri
 }
 
 // ListSubscriptions returns a receiver's live subscriptions in ID order.
-func (s *Store) ListSubscriptions(ctx context.Context, receiverID string) ([]*server.Subscription, error) {
+func (s *Store) ListSubscriptions(ctx context.Context, receiverID string) ([]*serverstore.Subscription, error) {
 	return collect(ctx, s.read, "list subscriptions", `SELECT `+subscriptionColumns+` FROM pixauto_webhook_subscription
 		WHERE receiver_id = ? AND deleted_at IS NULL ORDER BY id`, []any{receiverID}, scanSubscription)
 }
 
-func scanSubscription(sc scanner) (*server.Subscription, error) {
+func scanSubscription(sc scanner) (*serverstore.Subscription, error) {
 	var (
-		sub      server.Subscription
+		sub      serverstore.Subscription
 		crt, del sql.NullString
 	)
 	if err := sc.Scan(&sub.ID, &sub.ReceiverID, &sub.URL, &sub.Description, &sub.Secret, &crt, &del); err != nil {
@@ -180,7 +180,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, id string, at time.Time)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE pixauto_webhook_delivery SET status = ?, next_attempt_at = NULL,
 		updated_at = ?, version = version + 1 WHERE subscription_id = ? AND status = ?`,
-		string(server.DeliveryCancelled), timeArg(at), id, string(server.DeliveryPending)); err != nil {
+		string(serverstore.DeliveryCancelled), timeArg(at), id, string(serverstore.DeliveryPending)); err != nil {
 		return wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -193,7 +193,7 @@ const deliveryColumns = `id, subscription_id, receiver_id, event_id, event_type,
 	next_attempt_at, created_at, updated_at, version`
 
 // InsertDeliveries stores deliveries, all or none.
-func (s *Store) InsertDeliveries(ctx context.Context, ds []*server.Delivery) error {
+func (s *Store) InsertDeliveries(ctx context.Context, ds []*serverstore.Delivery) error {
 	op := fmt.Sprintf("insert %d deliveries", len(ds))
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -216,20 +216,20 @@ func (s *Store) InsertDeliveries(ctx context.Context, ds []*server.Delivery) err
 
 // ClaimDueDeliveries leases up to limit due deliveries, oldest first, in
 // one statement: of two concurrent claimers, each delivery goes to one.
-func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*server.Delivery, error) {
+func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*serverstore.Delivery, error) {
 	if limit <= 0 {
-		return []*server.Delivery{}, nil
+		return []*serverstore.Delivery{}, nil
 	}
 	out, err := collect(ctx, s.write, "claim deliveries", `UPDATE pixauto_webhook_delivery
 		SET next_attempt_at = ?, version = version + 1
 		WHERE id IN (SELECT id FROM pixauto_webhook_delivery
 			WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
 		RETURNING `+deliveryColumns,
-		[]any{timeArg(leaseUntil), string(server.DeliveryPending), timeArg(now), limit}, scanDelivery)
+		[]any{timeArg(leaseUntil), string(serverstore.DeliveryPending), timeArg(now), limit}, scanDelivery)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b *server.Delivery) int {
+	slices.SortFunc(out, func(a, b *serverstore.Delivery) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -240,7 +240,7 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Tim
 
 // RecordAttempt stores an attempt and the delivery's new state in one
 // transaction, if d.Version is the stored one.
-func (s *Store) RecordAttempt(ctx context.Context, d *server.Delivery, a *server.DeliveryAttempt) error {
+func (s *Store) RecordAttempt(ctx context.Context, d *serverstore.Delivery, a *serverstore.DeliveryAttempt) error {
 	op := fmt.Sprintf("record attempt %d of delivery %s", a.Seq, d.ID)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -274,7 +274,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *server.Delivery, a *server
 }
 
 // GetDelivery returns a delivery or ErrNotFound.
-func (s *Store) GetDelivery(ctx context.Context, id string) (*server.Delivery, error) {
+func (s *Store) GetDelivery(ctx context.Context, id string) (*serverstore.Delivery, error) {
 	d, err := scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM pixauto_webhook_delivery WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap(ctx, "get delivery "+id, err)
@@ -283,7 +283,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*server.Delivery, e
 }
 
 // ListDeliveries returns the deliveries matching f in ID order.
-func (s *Store) ListDeliveries(ctx context.Context, f server.DeliveryFilter) ([]*server.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, f serverstore.DeliveryFilter) ([]*serverstore.Delivery, error) {
 	var w where
 	w.add("subscription_id = ?", f.SubscriptionID)
 	if f.Status != "" {
@@ -296,9 +296,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f server.DeliveryFilter) ([]
 	return collect(ctx, s.read, "list deliveries", q, w.args, scanDelivery)
 }
 
-func scanDelivery(sc scanner) (*server.Delivery, error) {
+func scanDelivery(sc scanner) (*serverstore.Delivery, error) {
 	var (
-		d             server.Delivery
+		d             serverstore.Delivery
 		status        string
 		next, crt, up sql.NullString
 	)
@@ -306,19 +306,19 @@ func scanDelivery(sc scanner) (*server.Delivery, error) {
 		&next, &crt, &up, &d.Version); err != nil {
 		return nil, err
 	}
-	d.Status = server.DeliveryStatus(status)
+	d.Status = serverstore.DeliveryStatus(status)
 	var dec decoder
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = dec.time(next), dec.time(crt), dec.time(up)
 	return &d, dec.err
 }
 
 // ListDeliveryAttempts returns a delivery's attempts in Seq order.
-func (s *Store) ListDeliveryAttempts(ctx context.Context, deliveryID string) ([]*server.DeliveryAttempt, error) {
+func (s *Store) ListDeliveryAttempts(ctx context.Context, deliveryID string) ([]*serverstore.DeliveryAttempt, error) {
 	return collect(ctx, s.read, "list attempts of delivery "+deliveryID, `SELECT delivery_id, seq, at, status_code, error, duration_us
 		FROM pixauto_webhook_attempt WHERE delivery_id = ? ORDER BY seq`, []any{deliveryID},
-		func(sc scanner) (*server.DeliveryAttempt, error) {
+		func(sc scanner) (*serverstore.DeliveryAttempt, error) {
 			var (
-				a  server.DeliveryAttempt
+				a  serverstore.DeliveryAttempt
 				at sql.NullString
 				us int64
 			)
