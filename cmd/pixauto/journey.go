@@ -27,12 +27,12 @@ type JourneyCommand struct {
 	// Stdin is read for the payer's callback URLs with -interactive.
 	Stdin io.Reader
 
-	// For tests: an embedded bank to reuse instead of starting one, the
-	// journeys' clock against a configured bank (nil: the system clock),
-	// and the pace of polling a configured bank.
-	bank                      *sandbox.Bank
-	clock                     fapi.Clock
-	pollInterval, pollTimeout time.Duration
+	// For tests: an embedded bank to reuse instead of starting one, and,
+	// against a configured bank, the journeys' clock (nil: the system
+	// clock) and their wait between two reads of a payment (nil: a timer).
+	bank  *sandbox.Bank
+	clock fapi.Clock
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 const journeyUsage = `Usage: pixauto journey [flags]
@@ -132,7 +132,7 @@ func (c *JourneyCommand) Run(ctx context.Context, args []string) error {
 		if env, err = cfg.Env(c.clock); err != nil {
 			return fmt.Errorf("bank config %s: %w", *bankConfig, err)
 		}
-		env.PollInterval, env.PollTimeout = c.pollInterval, c.pollTimeout
+		env.Sleep = c.sleep
 		if *interactive {
 			env.Payer = &journeyPayer{out: c.Stdout, in: bufio.NewReader(c.stdin()), cpf: cfg.PayerCPF}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -371,7 +372,9 @@ func TestJourneyCommand(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := writeJourneyBankConfig(t, dir, bank)
 	configured := func() *JourneyCommand {
-		return &JourneyCommand{clock: bank.Clock, pollInterval: time.Millisecond, pollTimeout: time.Second}
+		return &JourneyCommand{clock: bank.Clock, sleep: func(context.Context, time.Duration) error {
+			return errors.New("the test does not wait: the sandbox moves a payment on at the next read")
+		}}
 	}
 
 	t.Run("a configured bank: what it cannot play is skipped, with the reason", func(t *testing.T) {

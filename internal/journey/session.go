@@ -149,12 +149,12 @@ func (s *session) create(ctx context.Context, req *consent.CreateRequest) (*cons
 // authorise creates the consent and has the payer approve it at the bank:
 // PAR, the payer's redirect, the callback's id_token, the code exchange.
 func (s *session) authorise(ctx context.Context, req *consent.CreateRequest) error {
+	if s.e.Payer == nil {
+		return Skip(s.e.Missing(NeedPayer))
+	}
 	c, err := s.create(ctx, req)
 	if err != nil {
 		return err
-	}
-	if s.e.Payer == nil {
-		return Skip(s.e.Missing(NeedPayer))
 	}
 	id := c.RecurringConsentID
 	err = s.e.Step(ctx, "the payer authorises it at the bank (PAR, redirect, id_token, code exchange)", func(ctx context.Context) error {
