@@ -74,13 +74,6 @@ func (j *journey) status(id string) *payments.Payment {
 	return p
 }
 
-func (j *journey) refresh() {
-	j.t.Helper()
-	c, err := j.Consents.Get(bg, j.c.RecurringConsentID)
-	require.NoError(j.t, err)
-	j.c = c
-}
-
 // retry runs the decision function on the recurrence of originalID and, if
 // it says so, creates the retry.
 func (j *journey) retry(originalID string, policy payments.RetryPolicy) (payments.Decision, *payments.Payment, error) {
