@@ -89,6 +89,12 @@ type Env struct {
 
 	mu     sync.Mutex
 	labels map[string]string // charge id → "charge 1"
+
+	// secretKey, when set, is the Initiator's SecretKey instead of a
+	// random one; onEvent, when set, returns its OnEvent instead of the
+	// printer, once the store is open (StartServer).
+	secretKey []byte
+	onEvent   func(pixauto.Store) (func(pixauto.Event), error)
 }
 
 // Option adjusts the bank's configuration before Start starts it, for
@@ -130,9 +136,18 @@ func (e *Env) start(ctx context.Context, opts []Option) error {
 	if err != nil {
 		return err
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return err
+	key := e.secretKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+	}
+	onEvent := e.event
+	if e.onEvent != nil {
+		if onEvent, err = e.onEvent(e.store); err != nil {
+			return err
+		}
 	}
 	e.Initiator, err = pixauto.New(pixauto.Config{
 		CNPJ:      e.Bank.ITP.CNPJ, // the ITP's CNPJ, as in its certificate
@@ -141,7 +156,7 @@ func (e *Env) start(ctx context.Context, opts []Option) error {
 		Store:     e.store,
 		SecretKey: key,
 		Clock:     e.Clock,
-		OnEvent:   e.event,
+		OnEvent:   onEvent,
 	})
 	return err
 }
