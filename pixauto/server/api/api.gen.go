@@ -129,6 +129,24 @@ func (e CancelChargeRequestBy) Valid() bool {
 	}
 }
 
+// Defines values for ChargeReportRowOperation.
+const (
+	ChargeReportRowOperationCharge ChargeReportRowOperation = "charge"
+	ChargeReportRowOperationRetry  ChargeReportRowOperation = "retry"
+)
+
+// Valid indicates whether the value is a known member of the ChargeReportRowOperation enum.
+func (e ChargeReportRowOperation) Valid() bool {
+	switch e {
+	case ChargeReportRowOperationCharge:
+		return true
+	case ChargeReportRowOperationRetry:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChargeStatus.
 const (
 	ChargeStatusCANCELLED ChargeStatus = "CANCELLED"
@@ -321,6 +339,24 @@ func (e RevokeConsentRequestBy) Valid() bool {
 	}
 }
 
+// Defines values for ExportChargesParamsFormat.
+const (
+	Csv  ExportChargesParamsFormat = "csv"
+	Xlsx ExportChargesParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportChargesParamsFormat enum.
+func (e ExportChargesParamsFormat) Valid() bool {
+	switch e {
+	case Csv:
+		return true
+	case Xlsx:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account defines model for Account.
 type Account struct {
 	Branch *string     `json:"branch,omitempty"`
@@ -445,6 +481,64 @@ type ChargeList struct {
 	Data       []Charge `json:"data"`
 	NextCursor *string  `json:"next_cursor,omitempty"`
 }
+
+// ChargeReportList defines model for ChargeReportList.
+type ChargeReportList struct {
+	Data       []ChargeReportRow `json:"data"`
+	NextCursor *string           `json:"next_cursor,omitempty"`
+}
+
+// ChargeReportRow A charge as a billing panel lists it.
+type ChargeReportRow struct {
+	// Amount An amount in BRL, a decimal string with two places.
+	//
+	// Example: 129.90
+	Amount Money `json:"amount"`
+
+	// Attempts How many attempts were made, the original included.
+	Attempts int  `json:"attempts"`
+	ChargeId UUID `json:"charge_id"`
+
+	// ConsentId The bank's recurringConsentId (a URN).
+	ConsentId ConsentID `json:"consent_id"`
+
+	// ContractId The consent's contract number.
+	ContractId string `json:"contract_id"`
+
+	// CreatedAt A UTC instant, RFC 3339 with seconds.
+	//
+	// Example: 2026-11-23T13:00:00Z
+	CreatedAt Time         `json:"created_at"`
+	Debtor    MaskedPerson `json:"debtor"`
+
+	// Description The charge's remittance information.
+	Description *string `json:"description,omitempty"`
+
+	// Detail The last attempt in one line (its kind, date and outcome at the bank).
+	Detail string `json:"detail"`
+
+	// DueDate A calendar date, YYYY-MM-DD (Brasília).
+	//
+	// Example: 2026-12-01
+	DueDate      Date    `json:"due_date"`
+	ExternalId   *string `json:"external_id,omitempty"`
+	FirstPayment *bool   `json:"first_payment,omitempty"`
+
+	// Operation `retry` when the last attempt is a retry.
+	Operation ChargeReportRowOperation `json:"operation"`
+	Status    ChargeStatus             `json:"status"`
+
+	// StatusReason Why the charge failed (FAILED and RETRYING only).
+	StatusReason *Reason `json:"status_reason,omitempty"`
+
+	// UpdatedAt A UTC instant, RFC 3339 with seconds.
+	//
+	// Example: 2026-11-23T13:00:00Z
+	UpdatedAt Time `json:"updated_at"`
+}
+
+// ChargeReportRowOperation `retry` when the last attempt is a retry.
+type ChargeReportRowOperation string
 
 // ChargeStatus defines model for ChargeStatus.
 type ChargeStatus string
@@ -677,6 +771,13 @@ type HealthStatus string
 // Interval defines model for Interval.
 type Interval string
 
+// MaskedPerson defines model for MaskedPerson.
+type MaskedPerson struct {
+	// Document The CPF or CNPJ, masked but for its last 4 characters (`***.***.*89-01`, `**.***.***/**01-95`).
+	Document string  `json:"document"`
+	Name     *string `json:"name,omitempty"`
+}
+
 // Money An amount in BRL, a decimal string with two places.
 //
 // Example: 129.90
@@ -849,11 +950,27 @@ type WebhookSubscriptionList struct {
 	Data []WebhookSubscription `json:"data"`
 }
 
+// ChargeConsentFilter The bank's recurringConsentId (a URN).
+type ChargeConsentFilter = ConsentID
+
 // ChargeID defines model for ChargeID.
 type ChargeID = UUID
 
+// ChargeStatusFilter defines model for ChargeStatusFilter.
+type ChargeStatusFilter = []ChargeStatus
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DueFrom A calendar date, YYYY-MM-DD (Brasília).
+//
+// Example: 2026-12-01
+type DueFrom = Date
+
+// DueTo A calendar date, YYYY-MM-DD (Brasília).
+//
+// Example: 2026-12-01
+type DueTo = Date
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -895,6 +1012,48 @@ type ListChargesParams struct {
 
 	// DueTo Only charges due on or before this date.
 	DueTo *Date `form:"due_to,omitempty" json:"due_to,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ExportChargesParams defines parameters for ExportCharges.
+type ExportChargesParams struct {
+	// Format The file's format.
+	Format ExportChargesParamsFormat `form:"format" json:"format"`
+
+	// Status Only charges in these statuses.
+	Status *ChargeStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// ConsentId Only the charges of this consent.
+	ConsentId *ChargeConsentFilter `form:"consent_id,omitempty" json:"consent_id,omitempty"`
+
+	// DueFrom Only charges due on or after this date.
+	DueFrom *DueFrom `form:"due_from,omitempty" json:"due_from,omitempty"`
+
+	// DueTo Only charges due on or before this date.
+	DueTo *DueTo `form:"due_to,omitempty" json:"due_to,omitempty"`
+}
+
+// ExportChargesParamsFormat defines parameters for ExportCharges.
+type ExportChargesParamsFormat string
+
+// ListChargeReportParams defines parameters for ListChargeReport.
+type ListChargeReportParams struct {
+	// Status Only charges in these statuses.
+	Status *ChargeStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// ConsentId Only the charges of this consent.
+	ConsentId *ChargeConsentFilter `form:"consent_id,omitempty" json:"consent_id,omitempty"`
+
+	// DueFrom Only charges due on or after this date.
+	DueFrom *DueFrom `form:"due_from,omitempty" json:"due_from,omitempty"`
+
+	// DueTo Only charges due on or before this date.
+	DueTo *DueTo `form:"due_to,omitempty" json:"due_to,omitempty"`
 
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -973,6 +1132,9 @@ type ServerInterface interface {
 	// CompleteCallback Complete an authorization from the bank's redirect
 	// (POST /callback)
 	CompleteCallback(w http.ResponseWriter, r *http.Request)
+	// DashboardPage The receiver's transactions dashboard
+	// (GET /dashboard)
+	DashboardPage(w http.ResponseWriter, r *http.Request)
 	// Healthz The process is up
 	// (GET /healthz)
 	Healthz(w http.ResponseWriter, r *http.Request)
@@ -985,6 +1147,12 @@ type ServerInterface interface {
 	// CreateCharge Charge an authorised consent
 	// (POST /v1/charges)
 	CreateCharge(w http.ResponseWriter, r *http.Request)
+	// ExportCharges Export the selected charges' report rows as CSV or XLSX
+	// (GET /v1/charges/export)
+	ExportCharges(w http.ResponseWriter, r *http.Request, params ExportChargesParams)
+	// ListChargeReport List charges as report rows (the dashboard's table)
+	// (GET /v1/charges/report)
+	ListChargeReport(w http.ResponseWriter, r *http.Request, params ListChargeReportParams)
 	// GetCharge Get a charge with its attempts
 	// (GET /v1/charges/{charge_id})
 	GetCharge(w http.ResponseWriter, r *http.Request, chargeId ChargeID, params GetChargeParams)
@@ -1063,6 +1231,20 @@ func (siw *ServerInterfaceWrapper) CompleteCallback(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CompleteCallback(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardPage operation middleware
+func (siw *ServerInterfaceWrapper) DashboardPage(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardPage(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1203,6 +1385,189 @@ func (siw *ServerInterfaceWrapper) CreateCharge(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateCharge(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExportCharges operation middleware
+func (siw *ServerInterfaceWrapper) ExportCharges(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportChargesParams
+
+	// ------------- Required query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "consent_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consent_id", r.URL.Query(), &params.ConsentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "consent_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "consent_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "due_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_from", r.URL.Query(), &params.DueFrom, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "due_from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "due_from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "due_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_to", r.URL.Query(), &params.DueTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "due_to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "due_to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExportCharges(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListChargeReport operation middleware
+func (siw *ServerInterfaceWrapper) ListChargeReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListChargeReportParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "consent_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "consent_id", r.URL.Query(), &params.ConsentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "consent_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "consent_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "due_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_from", r.URL.Query(), &params.DueFrom, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "due_from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "due_from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "due_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_to", r.URL.Query(), &params.DueTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "due_to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "due_to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListChargeReport(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1852,6 +2217,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/consents/{consent_id}/reauthorize", wrapper.ReauthorizeConsent)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/charges", wrapper.ListCharges)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/charges", wrapper.CreateCharge)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/charges/report", wrapper.ListChargeReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/charges/export", wrapper.ExportCharges)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/charges/{charge_id}", wrapper.GetCharge)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/charges/{charge_id}/cancel", wrapper.CancelCharge)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/charges/{charge_id}/retry", wrapper.RetryCharge)
@@ -1863,6 +2230,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}", wrapper.GetWebhookDelivery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/callback", wrapper.CallbackPage)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/callback", wrapper.CompleteCallback)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/dashboard", wrapper.DashboardPage)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/healthz", wrapper.Healthz)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.Readyz)
 
@@ -1978,6 +2346,33 @@ func (response CompleteCallbackdefaultApplicationProblemPlusJSONResponse) VisitC
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardPageRequestObject struct {
+}
+
+type DashboardPageResponseObject interface {
+	VisitDashboardPageResponse(w http.ResponseWriter) error
+}
+
+type DashboardPage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response DashboardPage200TexthtmlResponse) VisitDashboardPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -2216,6 +2611,186 @@ type CreateChargedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateChargedefaultApplicationProblemPlusJSONResponse) VisitCreateChargeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportChargesRequestObject struct {
+	Params ExportChargesParams
+}
+
+type ExportChargesResponseObject interface {
+	VisitExportChargesResponse(w http.ResponseWriter) error
+}
+
+type ExportCharges200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportCharges200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	Headers       ExportCharges200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportCharges200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitExportChargesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportCharges200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportCharges200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportCharges200TextcsvResponse) VisitExportChargesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportCharges400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCharges400ApplicationProblemPlusJSONResponse) VisitExportChargesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportCharges401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCharges401ApplicationProblemPlusJSONResponse) VisitExportChargesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportChargesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportChargesdefaultApplicationProblemPlusJSONResponse) VisitExportChargesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChargeReportRequestObject struct {
+	Params ListChargeReportParams
+}
+
+type ListChargeReportResponseObject interface {
+	VisitListChargeReportResponse(w http.ResponseWriter) error
+}
+
+type ListChargeReport200JSONResponse ChargeReportList
+
+func (response ListChargeReport200JSONResponse) VisitListChargeReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChargeReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListChargeReport400ApplicationProblemPlusJSONResponse) VisitListChargeReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChargeReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListChargeReport401ApplicationProblemPlusJSONResponse) VisitListChargeReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChargeReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListChargeReportdefaultApplicationProblemPlusJSONResponse) VisitListChargeReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3627,6 +4202,9 @@ type StrictServerInterface interface {
 	// CompleteCallback Complete an authorization from the bank's redirect
 	// (POST /callback)
 	CompleteCallback(ctx context.Context, request CompleteCallbackRequestObject) (CompleteCallbackResponseObject, error)
+	// DashboardPage The receiver's transactions dashboard
+	// (GET /dashboard)
+	DashboardPage(ctx context.Context, request DashboardPageRequestObject) (DashboardPageResponseObject, error)
 	// Healthz The process is up
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
@@ -3639,6 +4217,12 @@ type StrictServerInterface interface {
 	// CreateCharge Charge an authorised consent
 	// (POST /v1/charges)
 	CreateCharge(ctx context.Context, request CreateChargeRequestObject) (CreateChargeResponseObject, error)
+	// ExportCharges Export the selected charges' report rows as CSV or XLSX
+	// (GET /v1/charges/export)
+	ExportCharges(ctx context.Context, request ExportChargesRequestObject) (ExportChargesResponseObject, error)
+	// ListChargeReport List charges as report rows (the dashboard's table)
+	// (GET /v1/charges/report)
+	ListChargeReport(ctx context.Context, request ListChargeReportRequestObject) (ListChargeReportResponseObject, error)
 	// GetCharge Get a charge with its attempts
 	// (GET /v1/charges/{charge_id})
 	GetCharge(ctx context.Context, request GetChargeRequestObject) (GetChargeResponseObject, error)
@@ -3783,6 +4367,30 @@ func (sh *strictHandler) CompleteCallback(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// DashboardPage operation middleware
+func (sh *strictHandler) DashboardPage(w http.ResponseWriter, r *http.Request) {
+	var request DashboardPageRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardPage(ctx, request.(DashboardPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardPage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardPageResponseObject); ok {
+		if err := validResponse.VisitDashboardPageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Healthz operation middleware
 func (sh *strictHandler) Healthz(w http.ResponseWriter, r *http.Request) {
 	var request HealthzRequestObject
@@ -3881,6 +4489,58 @@ func (sh *strictHandler) CreateCharge(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateChargeResponseObject); ok {
 		if err := validResponse.VisitCreateChargeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExportCharges operation middleware
+func (sh *strictHandler) ExportCharges(w http.ResponseWriter, r *http.Request, params ExportChargesParams) {
+	var request ExportChargesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportCharges(ctx, request.(ExportChargesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportCharges")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExportChargesResponseObject); ok {
+		if err := validResponse.VisitExportChargesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListChargeReport operation middleware
+func (sh *strictHandler) ListChargeReport(w http.ResponseWriter, r *http.Request, params ListChargeReportParams) {
+	var request ListChargeReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListChargeReport(ctx, request.(ListChargeReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListChargeReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListChargeReportResponseObject); ok {
+		if err := validResponse.VisitListChargeReportResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4348,118 +5008,145 @@ func (sh *strictHandler) GetWebhookDelivery(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rVhs5uuir6NTMWTHTZWMDyXScNescxziBbgJsY7p3OmbbcpVsayhLbkkFuNmsNa+y/8y//RTzJvMk",
-	"e+lWN6t8SYB09ppf2GWV9OnTd7+Iey+gszkliAjuNe+9OWRwhgRi6lt7CtkEHR/Kz5h4TW8OxdTzPQJn",
-	"yGt6gfp5gEPP9xj6NcYMhV5TsBj5Hg+maAbli39kaOw1vT/spivt6l/57uXl8aH38OB7bUo4IqJ8Kf37",
-	"l6yVLqEWjBmnTL4TIh4wPBeYymV7UwSGBN2JQaBGDAEdAzFFYM7QDaYxB3M4QTXP11D+GiO2yICpZ82C",
-	"NIN3J4hMxNRrvmzs+XJfAjH57n98alV/gdXf6tXXg+rVd3/0fE8s5nIaLhgmEwXncYhmcyoQCRY/osUy",
-	"vB/gNeIKwIAhKB8CDscICAoYmiMo3qgfOZwhcI0WehTigBIEDFIBFGrMCJLrZGNTBEPE0p1l4KhKQEq2",
-	"eFD3vRkm9mujZL+1QbN0xyd4hsXyRs/hBAGOfyvFfaTey8IVojGMI+E1X0qo4B2exTOv2ahrGM23BARM",
-	"BJogpmC4iEfJ2qU0yTODHoEJHuT7fC7PRDHfWxh20a8x4goZASUCEfURzucRDtRZ784ZHUVo9t1fuUTS",
-	"/YYrnuu39KLL9M/0sgBzMIPRmLIZCgFlYMQQvOYAAhZHCFSGmNzACIcDM37og6F6oEAbjCGOUDjcqXkP",
-	"vvcWkusOY5rjnnMvkqhBQOMoBIQKMJK7g8FUb0iDCCpDOWqAJHwG3jYl4wgHXwH1nMYsQC844AIKBEKK",
-	"uIIcRhG9BViAyjAwwEmEW8GoRqsHWign3xkSbDEgVAzUDMmJnFLxjsYkfM4dnlLA42Ca7BKMKQNiijlg",
-	"KED4BjFQGUpQxxIyA6id7xnhbJEFoGKKGFA0oUhdCjEYDX3wz7/9XQN2SWAsppTh39BzY1GxGWidHyuZ",
-	"XhnGGVCGFro5owHiHI4i9FW4jqFxzFGodIsVKYbVGPorCgQKhz64xWKaqJ8XHOgBAQ2R2siDlaJKJraC",
-	"gMZ6D3NG54gJrIXliEESTLUFk+ibfj+8P3hwaBnfw3w+coz+3j2axLMRYo7xDX+v7n5FP7j3EJFa5pPX",
-	"brXbnu9d/PT+wvO9Xrd16l25tF+qQj5pIJPVzej0LTqSSJSLtYRAs7kLLRKXUhTE3G3qGKTP4WImLQE9",
-	"FFS67Z8OfdBqt899cNE+OvTB+eHpe/nkou2D7g/tng/ardP2Ts21d21jhAMo1pFRD8+QfCOEAq0beyjH",
-	"PPgeIuFA0IH8gxXfLR9uuJnK9b1rrAWgPSXK8AQTGCkTQzAYwsVACVB5DNIoTB9cOTbO0a/LaK4bKYeA",
-	"nd0HjX/+7e/qsZwLI55BY2KG+J6S4Vnwzk9ap6edQ0lHndPD49P38tPl2w/HvZ562u28u7zoHLphi0cz",
-	"LLY4k3gebnWKReKVBpFEiMGyOWS7q+I55qgmt7iL4Nun5z8U2PFTvfq6Vf3l6r6x9yBZc8/Nl+3zdy4+",
-	"bpSMhlE0gsF1xhCDYYjlycLoPMNqYxhx5Be4z5pzbtZjKMQMBeIFB2MGJ4r/KhHVYrk2hXy6Awzh3E5p",
-	"lL4ALrsnkmAyZnfj1f73B0XLe7VwSYBz4jfZN1cGdFGuZNwxFwPOpNqZIOdvNBYBneXI2ugujrQNrbSG",
-	"53tzREL50lo5aadMF3bviQQo0i7t553naJHzKjxrtChi1lvJPJrDBWJu4JdhU1At4xnOrLpbxX8fKEEL",
-	"OQ3UeqBE1ttf/UQQgTFmUim/7/SUQ0hJtFAiHQs04+uWtVon3RBkDCpA8vSxoVf+WYoju0sHtYUxGmyl",
-	"XO60nVdG2QphA6Mu3Wg2e5cWPJ6Qajy32jUj5EeURgiS7ZRVqsdXIlSR0oUem7w1YAgaA2/Vy1096pGk",
-	"fy5oY6D3LU1nzmZL2a82eIK5Qy6FUCjTdSP6NUznIN9M/MdBBYWtqjXLAb1ITs2hxdtHncPLE6O7e92P",
-	"RqV3ej398F3rWH+Qxlbn5KREtxsmcsiPRLJuwVPSUWAwKJXu23NpIFWXoGygIycuPkUjoZG90utAjFPy",
-	"E0a3mlfnmCE+WE/WlruXuPeLpO02cmW1nFqmKJQyiou0xvhOHsB28E5pFCL2+UZzTlQrh/gGRuteOrbj",
-	"HpKg27Zwa0W6FWkwNEYMkUDFQZjYSgUYk3wAgwDNBcpiKyO2NxTGGmW/C2mcCOCUDvK8njnUEgw6kFNk",
-	"bntcCUtvKdyzeYBSd5WhIGaScO3wEFQguOye7hTs4r2Xr1bEo2NGmp9g9bdW9Zd69fVV+rF6dV/39xsP",
-	"mV8rO9/5/X611vzL/3/zx8H/+dOL/7v7//7gDGEnm3gMFWUE+9PpqByBZpRU6+fWce/49P2gddk7Ouse",
-	"X7R6x2ennu+dt7q949bJycdBq93unGvH0w4ymuyHTts6pD+d/agV2NnpxeWHMv2lKORLTPMtRcpn2qcF",
-	"KZ6nzwvpwAmqk0WSB15wHQerMDTDQkj3A2AypmymXLwirTYO6v6jG7Aut1N7KC84oLcEYMk6BGByQ3GA",
-	"gI417fggJvjXGIE5YskbBXhfbelw5qzBZSPQSZ2aLvSLn0cYBWNmJT7sWIOFwn73X67Zb9aKgVF0Nvaa",
-	"nzZRWt7Dle/2IxQ0LzjQ8/oAj1UqIKGw2rIZtNnCmlqcy0aQCxDChc17mmN7A4j0EGcIEg4IBYiENadJ",
-	"tWrZd3LwuR5rj9NhzWy2B8PMS5vo3CC2ADoNAjAH6A4GIlroPINepLZkDi3jIcvCPoCKOsZ4EjMUAkp0",
-	"UhWxG8TeADrXxAhup4goJ1p505hvyzGfaVbpzOajITC7+wDOlQww6KzcMixQVW7xDSDoRkkHETOCQp11",
-	"WDbxvhyWDIeOI0pZEk/NAFnLGYobcp8avmL/PojoZIJCgInNkad5Kgja5+/0ph/b2kwiTEailYAH9Dsc",
-	"SFOgKlnWTCZZ16Q29blxV+ihIJ6t2badRVgutX9Goyml19lM+udJ8ILSzVp39bozCB8wVBKb4XhCMJkA",
-	"PcYHewdSY++9fAXmDBMBRxFSKIOBQIy/ARNEEJP2qmZtOOImjrPCxtw7yBc99Pt3e41qv3/3Z1RiL8Ys",
-	"Wga3pZajUSwQmAoxr/AdR+B3r37w/XZqWC7mOrVDQ7QFKEAAI0RCyIA8bx98/PjxY/XDh+rhIai8ZZD/",
-	"478jDJUpg+7gbB7JSffqe6+qjb1qveH5y/m4qo7OV1cE6Q9RJJls4YidJHmPw87J8U+d7jZhkkMaxO64",
-	"XUsyM6g0GiDEEyy4iry3T89/AJXGQYYi1EYzO6qY5MF/Lmcfdpw764RYfJk9UwylFC3INQrmEa2FFiDo",
-	"NrEXak+tiuRiOUk/CDPnudk67fN3q1YBM3gtxYOye6aQSI0npXxGERiBP6M3aKBwuVgZBZamUkTJBDFp",
-	"MXF3CNhMl1QolZojQI809V4SF87pML8eSEkHo7UOZhfz6wsz1JmZ6BBGI3e4LEijjhv6sDaDNbBUuHkI",
-	"MXnVKSwvEAlTkwBMEUOgkikqsNURukBuDifIlbl2OyxeYXH3Nlwi9R1GUZhUPeWRN5a/uY96hqT3obLy",
-	"Yiptj0wBhQ9CKqQ+qvQ1E9QsE/S9HR8khpGp4pRsA2fImaUvT9IV8KBBXZ1cc1n26wRbUZoU0iU+4EiI",
-	"SJvbQ6l9hqAiqHJNGIigQEyL468Uw13jum8d0z1CMBJTB5tNUXDNy7F5X1Z8kpmbLylSeu35XkzgDcSR",
-	"qhBam2U1c7hAP854LXaBnzudH08+er734ey0d6Q+/dtlq9vrdNXno9bJu8HHTkt/Mx9cSlsfldM8UriU",
-	"DPK2e+IDCEIU4BmMgH7ZVBbdUjCPYKBt4NRGaey9rr2uL9snDb/x6qHfr62wTs4TN2MLIzajqtYqKFth",
-	"mqexvfp2hl6ypJnOdXAmAPE0e0nMrWffkEoDLEdeM3Avl3i5M1NlIDjXTgsVl2i1+64NXh+8/DMw5XbL",
-	"gispe1sZ+db1iHIYqOQq6UoqsZzzXShHpwkK9bs+WKre9UG2stDvk6Q40we2CtUHuRpUH2QrUP0+WSpA",
-	"9aVPocpLBgYCH+T2Yr6qvfp9Ymsva33iOYNuAuLIeahqhpJqCKXVpCUFRVIHvLT/zYshMrreEazHhKv4",
-	"rxNKg/6yxFwqu5crxAQWEVqhApb9nMvusTQJrJVryBHI4estIvWrXTWTUVJk5mKJbpLnysPx83QBYGIj",
-	"0yS+ZKkOqipzG2uZwQXgCKni5xGMVCAdkhCoin+gc2kcQIZMSIpP6S2Rc/A4mDpsBMsViVPZ+tjpDt62",
-	"Tn8c2Ao63zs+fddtXfS6l+3eZbczkC7mZbdjMhmd097g9Kw3uLxovT1RD49a3fedweFZ50L98KHVax8N",
-	"zFCVCGl3pLs6aLXbZ5envcGH4ws1xvO9s8ve4OzdoHVycvZz53DQO/7QMfUAx52LQeffj1qXF7l0yuDt",
-	"x4GCOf/IruH5ngQhzclkx5/1jjpdp6IV6E6sl4AKd2aw+8RNAdRydj2t3V1ZVWSGSelF5n9dqzBPz3/4",
-	"vKKEEnbbTBGo4JhJeCow/WR/OVjcKLqh11+W1VhRiVZkNAogv+ZJzJShG1tiuF3ZWlbQLgWgNihxy3qa",
-	"23kG2SBAiG5wgJSAEGmduToXvUdIANIzp5Xl2imcM2Sjd07CHAhEYraFNyAhMUI7a9bU1wdhMB9IFTjA",
-	"ZDBndMIQ5+4qA8wHIboZzGiIBohIrR2WDkSzWDpF5QMYpZIqNeDuUREkk9g4hdkYJqz+dlVmDlM+uEGM",
-	"O7yiDTDBA4YQGUwRnkyFeT9p06qv69RK3r/FoXadtnw95ogNBJ6hwW+UoAEdj7kOHWc3/131qtQbKNqH",
-	"CVHk8FK2UAbhRVQUtuYXqdQlWJRkc+n8XhtoC0T4yhLd399/rdmDo4CauFQxftuo7u33GvvNer1Zr//i",
-	"+Z7OXHtN5ctW5WZc5KCqFZdLs2F1fHX//UM1+XywwedGCcmZ3IINEzt0TaYQdiPzrTDjqtLWrRUNutms",
-	"1MDWeerx1oD7gu4GVSJiULEFvHO4iCgMy6W0bm5cFtIKcCWbz88ueijMGJSuUMRKKZvPAOj+hVy35YY4",
-	"eJTKqaVGz+RIc6eVLXK1BLhd+VMJGTroe+MC6Zhph2ZW4kIgG58s62Zx96XEfIWzmsnYHvV656at6I3J",
-	"n+lcGqEAEn6LGAjyEcpsH24u/qR6SaAuGkk3tQEaH6EQqyhxnqwgy5E2dYQEH71Ofosq9JL06hmJFmmw",
-	"WveWaO/aQKtLJjL70hoIZpKseu7aihzpBla5jtGvscEdaH48Kskd3hKlbEYJGtMxw2JxIWc3fD/HzlsA",
-	"CkxnGkN9MJzfwcE///b3Yc02xiuDD0GWNhQ2vakQc93JicmYumeXU2Zc8or8NEIhZU0AAQ+mlEa+PMvF",
-	"zJc2+PHFufx6AeHFDog54kDQPmExAef4DrRiQWf/+C+BAwrElNF4Ygx1fAdjQZN2REywwFDIRRBhNNKW",
-	"PO+TSlIBaoMIfMcGnuRMCojQgqsyCygEt/p4eK1P+qRNiZTcmBLelN+rEqqpfKLdoyYYtrJZoyZ4q9AG",
-	"LEp9VeRje3DniPUJSGvlQCtFlolKIMQBJLqvOHNYkgCaavs45ICO5TT5QdxKyoP6QU1CquJMOuIxLOvl",
-	"HYKKDTruWE7jusJhqLpra3IhR8M+iDAX2r2i47HuwbLRMkzAUAfVhgoQFZwHmK8NvoPKsG9i7n1vuOOr",
-	"agK1AwVFWlUwzJYV+EBamXqj0oh12q5ygsrQZbMOdxSQxsUGIxpiM5kEMhBNEJNrQm+JSblxRTT2s6l/",
-	"u2WUTOQaklnUy6ZDTZMYTNqcbYszF5Tpnv0pJhMFwYnCqHwXq4pLykLEfJWHDM3ZEEDn8NdYHo6+d6QJ",
-	"5pCrY1AYKl5JAtXbQFAwQbo0SY6QJGnCpDoy6FmWSqp3TNWa53uJ1+Y1avVaXflyc0TgHHtNb79Wr+3r",
-	"9MhUiZ5dG7SVXyYuDdAi4Kj34cQAJiU/QzDUlJRPwCb6YczorE+Gua7Hoa/MRw6wKqcdJgsPFcL5lN4a",
-	"6tRtf3q/UmarOY5Dr5n0L55r1yp3r8ZevV5ohxfoTuxOxSzK978Xdc2DOzAxQbWcuPaan66kzTibQema",
-	"JKOyAQudP+aZ6ISg8tDghKe1WFfSFqdaKRW2R6WnJpDdppcEkd/ScLGi2X+7Jv9i9+tDXndJN+BhLXIf",
-	"Y3nVhFp6ADYyFGBJzsXY0JwyaVpgXfR5oOFzLZvsYzdz88qD772s723yir3fRAFp4nLr3kpvUSgnH3vW",
-	"UkTkuUgyT/bmBEtWDkJ68L3dqcov/5Zh3zxRHZnfn/BETYrbcZKX8w2YSN9nIdVNPM9sMtkGNzuVYmdR",
-	"vtGu/vmr7FOtXdNktf8M651SLYUXb8BQFxIMAYcLDm7TvNd6zEsTZQS5zrpYiuMvQIh5QFW5tdaLMJiq",
-	"WoIVZ3PT2DU1qaXnI7Vl24zxczeSfXI6HWY+43xwZNxNm/GfR8pP1UEL18VRidOeInuL/tE0QjGDd8f6",
-	"vVfL3iEXC6WPx5TNvAffuRFTdqY2o6wPzK15W3rhWK7Fdvt70FYiNIwRoARQBuBYIHNTjzTcyqAJYzSQ",
-	"UmljWHQwfWMwRmhMGdoMDqVQt4XCNSolwF19NdkGA83tcg9XT6ke0z5o1xVG2uag4wSNFWlo0lgZi5gl",
-	"twHsfK5ePKg31r+SuyPps1VjIozkbu2GMlLGPslaTIXb4yJI9KV3IxxFym9cBBFKr77RHpguKfItyQ1t",
-	"d5L0do7VhWj6GhUVzqCpmbEnvzXqIJSiNaFSpOaR74MKFH1CVQfYWNvG0rMBU9VXMkM72l+c60CJ9SSS",
-	"BBaHM9Qnw0xv19D0XfCM0AAwUqLeBlychnGm0+6prEZHM99GlmPjkVmjzGLU2HpWsj+oH6x/KbmRTb3w",
-	"ev0LySV18oW9vU3Ayt4J9uXs2DZ0l1im0g9Oy2aX2TNvAezeJzeIPpRaA++RSMh1pS0gTasMN7zgqkaU",
-	"Cyvp8vayvvqkTIEwNGaIT923SZok9VI/zdML+9UUrawzLHgi2mvPR69fSEjvkQDQbkOJvew+yiR9nhrW",
-	"qWR7l+3DVTkV7gbqkqDiTbhbzV6mglp2f4QKsEACqFwI5mq/IYO35I0OpaIw1lXPqn1RQyQfSBViydcH",
-	"MRE4Ant7zXo9GzKzYasQLqwikqhUSsjUgPSJDSz6YG+/+fJ1vqHOHU9J7056smDD8vVMD8u3oj43U/1L",
-	"TTxjCCRVLIoYUpGQULLpCeBbapddfWffU7B11/RcSi7GRPvVxRyHKnzloGLvFLT7aUju7ROVD5X8J/3x",
-	"WJUxopADqFqerPZKbnEO4eJNGvAN4aJPzNp/1vZnMl1yv7PpEzXtoW8AFGBGuQD79tFOrU+6Jo6txK/j",
-	"2lidlLjF3BlxlWhYZATE19SDiQLJ4K/2O2bKZ2cvdVgA5puEAaG3K9nKJNpWx23soI0CN2bw80duitfy",
-	"bBe6+aaiBJm7aFaHCcxhfHvhgJTkEtq1j8oDAm1zD35OTorly1t0Gjl1tS+7J9LX54iE2hqz6ZsaaJkg",
-	"mX0WogCHiPsrEz8veJ+MGL3lahId2tIZuhc8m/vyk9irhXaEAjpDvE+GaaX3EFAGhvYCniGowOSG8Frq",
-	"oslRfZL8kFzGbBPkYEyVwtpZEUFInLztFGrh3xlo0n+yGES+xPqZgxBp52yZttLg+eAWYqGS7Dkz/FkN",
-	"z2/DLFQoValvyV8VHefSZSn5apAdtzAoaLLd+zR8vjoAUUbtZREIw6LfdMTBtm2vJN5vLsSwHJzK6Yrt",
-	"vIM0k3KlKiX0DfQFRaPuEUj+RYu6vEE1ZWu9oO8QAIUbbUwZu4lH9wkdA0hATtDbAwAte1UBHWdmszNg",
-	"U0JiZvbBDIaopDWiCYb5ixVUxUWfDLM3CgxBJSHrfFfGjsoCCul9WClbA60+YUhuF8CIEuvaEISlM+HS",
-	"L5kbMp4o0uC4g+O5Kxs24i0AueplQeG/ghBfRduEWKyPbW+mXXYZSrD8GWGIvKBx1gR10wWy7PNEFLyp",
-	"cWMrD5VyK9xg/y+HPCE1fZVOFj26mS1BIxc4ityG4mcR4w29fjQ6LBpBcm6nYyWtoDcqMJNGuW12WqqO",
-	"JNRdc4SXMj2TT6QXnH2ZTx2CXq0J9EGFBWvrf4se+ApxL4nOz5DpLNPVXOYkdNMe2icjl2SNUnqxV7V+",
-	"pYhMFgjF87Y+foQiSiY8X+eaoDVBtIlAVLN9Iqsjjo6eC/6UR1DWOVJyIrmN1L5qoEzkm0R4AWP2UGyX",
-	"xIrgmb5iVXW+2Xxj5h+4WWH1p/Tf0dX+NNyRrojuC1S9IMOYRUNp4v5wcXbqJy0aKvlwrovWq6pfXMQM",
-	"NYH4Sz+u1/eDmOA79Qn5Nw3zbIru+uToQ6tdvThq7b18VbHXOwrwHeh7tb4HvgMjGi529JvDGvjZ1EIN",
-	"9VDTzIF5n6TdSGnoT18Bav5RnSldpyRalMfHXJ1ATxnqWnHb5jOHvZw9UOt5Q5enaePAnp7ENyUB+qZK",
-	"1MzGRwhAGywuMJ7imxKOWyUGd+8LjagPmjMj5Lq581hwYP6DEgh12yIu2lnaGMv8ygVcqP4flw12qFYq",
-	"o+wcOR0sw6PfDr+dgJEGGMAcmZbJyTKjYCNs1b82831rUbxNTmQ7z6bwD3+TGqENGXE35aFNjJXDdPQS",
-	"oBvmObdpnv/Wcpau9u2VucsU+79vD+kxrLg89b/Iim8fIBhMV9bP/S5YZPfefF6sS7wU2+6fj+jKxKaF",
-	"/FsTmRbu56IO3/kv0zPn/qX/Lv2q0LSUNsd/upLSSSfRNezq8gBvV0kts9f7NPFmXWr/vtBVw3PPTD1M",
-	"5lGCrswzHZLLPMh0QD1cPfxPAAAA//8=",
+	"7H3tdho5tuir6FbPXYZ0gbHjZDpkzbqHYJK4x7F9Me6eTPClRJUAtQuJllTGdK7Xmle5f+bffYrzJvMk",
+	"Z+mrPkCFwbGd5Kz50R1cqKStrf29tzafvZBOZ5QgIrjX/OzNIINTJBBTf7UnkI1RmxKOiHiLY4GYfBwh",
+	"HjI8E5gSr+mdkngBxASBUI3mgI6AmGAOQv1e3fM9LAf+niC28HyPwCnymp75eoAjz/d4OEFTKCf/E0Mj",
+	"r+n9sJsBtqu/5bsGkqND7/bWN9AdHcq31AIzKCa5+dXXenqGfk8wQ5HXFCxBmy53cVFY6VxAkfC1aLAo",
+	"wERihCPA1TuISySgm1lMI2RhcOFEDy/gAws05XciJgegd+t7U3hzpN976XtiMZNzQ8bgQn7JxSKWD0aU",
+	"TeXfGVZLEJk/qPthcungEsapA4W9CQIBQTdiEKoRgSYlBGYMXWOacDCDY1RKT3rWPEhTeHOMyFhMvOaL",
+	"vX1f7ksgJt/9P59atb/D2h+N2qtB7fLHP3kpmrhgmIwVnIcJesvo9I6zjhIEKAGUATgSiGnaj6AoBTRK",
+	"0GAk590Ue4dQIAtQj24MzhCNKEObwSPo9tAcRWg6owKRcPFXtFgF6wO8QlxLBoagfAg4HCEgKGBohqB4",
+	"rb7kcIrAFVroUVJ+EGRlB4BCjRlCcpWCP0EwQiyDPwdHTQJSQgEHDd+bYmL/3Cshh/qgWUoQx3iKxepG",
+	"z+AYAY7/KMVwrN7LwxWhEUxi4TVfNBS34mky9Zp7DQ2j+SsFAROBxogpGM6TYbp2Kcvy3KAHkIC38n0+",
+	"k2eiRNEbGHXR7wniChkhJQIR9RHOZjEO1Vnvzhgdxmj6429cIunzhiue6bf0oqvigellAeZgCmMpwVCk",
+	"aJ0heMUBBCyJEagEmFzDGEcDMz7wQaAeKNAGI4hjFAXVuhR/byC56jCmBdJT7kUSNQhpEkeAUAGGcncw",
+	"nOgNaRBBJZCjBkjCZ+BtUzKKcfgVUM9pwkK0w5VWQyCiiCvIYRzTOcACVILQACcRbvWGGq0eaI2c/s2Q",
+	"YIsBoWKgZkhP5ISKtzQh0VPu8IQCnoSTdJdgRI0oZyhE+BoxUAkkqCMJmQHUzveEcLbIAlAxQQwomlCk",
+	"LoUYjAMf/Osf/9SAXRCYiAll+A/01FhUbAZaZ0dKpleCJAdKYKGbMRoizuFQGiJfgesYGiUcRUq3WJFi",
+	"WI2h31AoUBT4YI7FJFU/OxzoASGNkNrIrZWiSia2wpAmeg8zRmeICayF5ZBBEk60cZ3qm34/+nxw69Ay",
+	"vof5bOgY/ZN7NEmmQ22OLo3f8/cb7lf0g88eIlLLfPLarXbb873zX96de77X67ZOvEuX9stUyCcNZLq6",
+	"GZ29RYcSiXKxlhBoOnOhReLS2LtOS9AgfQYXU2kJ6KGg0m3/cuiDVrt95oPz9vtDH5wdnryTT87bPuj+",
+	"3O75oN06aVfrrr1rGyMaQHEXGfXwFMk3pOW0mUnke4hEA0EH8h+s+G71cKPNVK7vXWEtAO0pUYbHmMBY",
+	"mRiCwQguBkqAymOQNnP24NKxcY5+X0Vzw0g5BOzsPtj71z/+qR7LubD2XJbNEF85KgUiOjtunZx0DiUd",
+	"dU4Oj07eyU8Xbz4c9Xrqabfz9uK8c+iGLRlOsdjiTJJZtNUpLhOv8jjR757Bsjlku6vlcyxQTWFxF8G3",
+	"T85+XmLHT43aq1bt75ef9/ZvJWvuu/myffbWxcd7JaNhHA9heJUzxGAUYXmyMD7LsdoIxhz5S9xnzTk3",
+	"6zEUYYZCscPBiMGx4r9KTLVYrk8gn1SBIZz5hMbZC+CieywJJmd27718/tPBsuW9XrikwDnxm+6bKwN6",
+	"Wa7kvFUXA06l2hkj53c0ESGdFsja6C6OtA2ttIbnezNEIvnSnXLSTpkt7N4TCVGsnfj7nedwUfAqPGu0",
+	"KGLWW8k9msEFYm7gV2FTUK3iGU6tulvHfx8oQSroALUeKJH19ls/FURghJlUyu86PeUQUhIvlEjfKB5i",
+	"tc7tavSjSB8bBi3upTjyu3RQm3S7t1IuN9rOK6NshbCBUZduNJu9Swsej0ktmVntmhPyQ0pjBMl2yirT",
+	"49tEqfRbA4agMfDWvdzVox5I+heDjzbqZmg6dzZbyn61wWPMHXIpgmLbeJ6LfHPhMQcVLG1VrVkOaBfN",
+	"KBMPBq6erkvnTwO3XGiFylsmDgYgBxAMcRxjMgYzSFAMYswFB1gR+yPJsvd0DqaQLFKBBuaIITCFEfIL",
+	"dhbAJIyTCEVu8yqLXW/IgPeValSakqF9b53EsEOBtvkfyrpGQ6EpYi3mIb9C0RliRgIsiVYH2Ap/O9J5",
+	"n2IhpHoFmIwom2oTxgV8hATEsXu+GHJhzxRgojRSjAkCFSw4kEakr0KsAJIIGJ2fj126nZFH1wCrIl1S",
+	"PXTjTYdjAjCfIJW9WNq0Cq7JEfWcTaHxrEyjUsfjYVQDjOPTkdf8tJmSuFz2/H+d5HNUaXTtbevouHOo",
+	"Tq3b6XU/Hp28s5bGlyuafAKqoG/yXHeH9snOKyd2UrZJifY+auo8PRiHD9d+3zm8ODaem0aMcu16Pf1Q",
+	"I87zPelqd46PSzw7I2wc1mNqV28hLJak1QOIn1A6LoKygY6bu6y0jQSUFk2/YDTXfDrDDPHB3UaN5ewV",
+	"zv0i/bSNTFlvpa7qZZQRqou0RvhGHsB28E5oHCF2/5BJQaWpcOg1jO966ciOu01TLtvCrd2orUiDoRFi",
+	"iIQqCs7EVuLfBGQGMAzRTKDILeE3lLcaZd+ELZ4KwIwOlmVkeqglGHQgZ5m57XHlhOdWMjOfJC8NVjIU",
+	"JkwSrh0egQoEF92T6lJUZP/FyzXZyISR5idY+6NV+3uj9uoy+1i7/Nzwn+/d5r6tVH/0+/1avfmX/3j9",
+	"p8H/eLbzP3f/1w/OBGa6iYew+I1gfzxLv0CgOSXV+rV11Ds6eTdoXfTen3aPzlu9o9MTz/fOWt3eUev4",
+	"+OOg1W53znTY0Q4ymuznTtuGI385/atWYKcn5xcfyvSXopAvCcxsKVLuacevNYjPERFAUF1JIXlgh+ss",
+	"SMVtHS/T6t5B4+GNV1fQUcendjigcwKwZB0CMLmmOETG66j6ICH49wSBGWLpG0vwvtwy3FiwzVaNMCd1",
+	"arrQL96PMO50vXL4cPheuf0+f3HHfvNWzGZ2tHW1Ln23T6ig2eFAz+sDPFKJ4JTC6qtm0GYLa2pxLqvc",
+	"kQgubFGQObbXgEhvbIog4YBQgEhUd5pU65Z9Kwef6bH2OB3WzGZ7MMy8sonONWK2Tkf6U+gGhkLVzknn",
+	"Si1SXzGHVvGQZ2EfQEUdIzxOGIoA1Z4bR+wasdeAzjQxap9OOjbKc8V8W465p1ml61oeDIH53YdwpmSA",
+	"QWdlzrBANbnF14CgayUdRMIIirQvt2rifTksOQ4dxZSyNJuWA7JeMBQ35D41fM3+fRDT8RhFABMbZciq",
+	"FCBon73Vm35oazPNLxiJVgIe0O9wIE2BmmRZM5lkXeN6m3I1V+B5STxbs207i7Bcav+KhhNKr/J1VPeT",
+	"4EtKN2/dNRrOFGzIUElknuMxwWQM9Bgf7B9Ijb3/4iWYMUwEHMY6dgFDgRh/DcaIICbtVc3acGgrbdfY",
+	"mPsHxZK3fv9mf6/W79/8GZXYiwlzxMNaajkaJwKBiRCzCq860n77jYOftlPDcjHXqR0aol0J9MIYkQgy",
+	"FXjzwcePHz/WPnyoHR6CyhsG+X/+/xjDqq67hdOZqnjdb+y/rO3t1xp7nr9ajVHTudnamhTtIYolky0c",
+	"sZM0633YOT76pdPdJkxySMPEnbVpSWYGlb09EOExFlzlXdsnZz+Dyt5BjiLURnM7qpjU8f9dzT1XnTvr",
+	"RFh8mT2zHEpZtiDvUDAPaC20AEHz1F6oP7YqkosVJP0gyp3nZuu0z96uWwVM4ZUUDyaESaTGk1I+pwiM",
+	"wJ/SazRQuFysjehLUymmZIyYtJi4OwFopkvrU0vNEaBHmmpfiQvndJhfDaSkg/GdDmYX86tzM9SZl+4Q",
+	"RmN3uCzMoo4b+rC2fmFgqXDzEGL6qlNYniMSZSYBmCCGQCVXUmZr43R59AyOkStV4HZYvKXF3dtwidS3",
+	"GMVRWvNaRN5Ifuc+6imS3oeqyRITc8fBls/5IKJC6qNKXzNB3TJB36v6IDWMzPUSyTZwipxpkfISjSU8",
+	"aFDXl1a4LPu7BNuyNFlKlvuAIyFibW4HUvsEoCKock0YiKFArPrFOcYviOHe4bpvHdN9j2AsJg42m6Dw",
+	"ipdj83NZ6WFubr6iSOmV53sJgdcQx6o+9M4aGzOHC/SjnNdiF/i10/nr8UfP9z6cnvTeq0//+6LV7XW6",
+	"6vP71vHbwcdOS/9lPriUdiEpuRpNK1XpkpOkUjeK3AdTNREYJkI5EFhwrbvy+h1UgmfPntXVfz+9qjX2",
+	"Ah8E9sGzZ7vPnjX2aq9eBO5EY0l2Y5kSLMguTGrCdBqDinKkOHjTPfYBBBEK8RTGQC9jqmjnFMxiGNqb",
+	"UNYi29t/VX/VWLXG9vy9l7f9fn2NLXaWOlVbmOy5U7lTHWd4y3PUfmM7szZd0kznQm5GRI+wl9S4fPIN",
+	"qaTHWs54DErNFeWv0Gr3bRu8OnjxZ2BKy1fFdFrivTbOr2vv5TBQKVSNl1QdO+c7V25dEyzdVfHByk0V",
+	"H+Sr6P0+SS8i+MDeuPBB4b6FD/K3Lfw+Wbls4UsPSpVSDgwEPijsxfyp9ur3ib1nUO+T9eUTq6a9nKGk",
+	"8k/pcGk3QpFm5Vf2v3nhX86ycaQmMOEq2u2E0qC/LA2ZaarVch2BRYzWKLxVr+6ieyQNIGvTG3IEcvjd",
+	"9p/61q6ay58pMnOxRDfN6q1WRcDUI6CsWB7h6yKqNLI0hQvAEVIXfYYwVmkDSCKgbrcBnTnkADJkAnB8",
+	"QudEzsGTcOKwiCxXpC5062OnO3jTOvnrwFaL+97Rydtu67zXvWj3LrqdgXSoL7odk7fpnPQGJ6e9wcV5",
+	"682xevi+1X3XGRyeds7VFx9avfb7gRmq0j7tjnTOB612+/TipDf4cHSuxni+d3rRG5y+HbSOj09/7RwO",
+	"ekcfOqb64ahzPuj87X3r4ryQPBq8+ThQMBcf2TU835MgZBmo/PjT3vtO12lWCHQj7paACndmsPvETbHv",
+	"ai1Bdk9lbQWtGSalF5n9dqfCPDn7+X4lGCXstpkiUKFAk95VYPrp/gqwuFF0Ta++LIezpup6mdEogPyK",
+	"pxFihq5tOf12Jdp5QbsSbtugnDvvV2/nB+VDHhG6xiFSAkJkd6rUueg9QgKQnjm7RaVd4BlDNlbpJMyB",
+	"QCRhW/g+EhIjtPNmTePukBPmA6kCB5gMZoyOGeLcXVOB+SBC14MpjdAAEam1o9KBaJpIF7B8AKNUUqUG",
+	"3D0qhmScGBc4H7GFtT8uy8xhygfXiHGHD7gBJnjIECKDCcLjiTDvp1eSG3fdSk7fn+NIO4pbvp5wxAYC",
+	"T9HgD0rQgI5GXAfK85v/sXZZ6g0s24cpURTwUrZQDuHLqFjamr9MpS7BoiSbS+f32kBbIMJXlujz589f",
+	"afbgKKQmCrccrd6r7T/v7T1vNhrNRuPvnu/pPL3XVJ57TW7GRQ6qMHj1GhKsjS4//3RbSz8fbPB5r4Tk",
+	"TCbFBsUduiZXKL2R+bY047prHFsrGnS9WWGFLanW460B9wU3+VRBjEHFFvDO4CKmMCqX0voi/6qQVoAr",
+	"2Xx2et4rlJi7Ai9rpWwx36Hv6hU6C2yIgwepE1tpapAeaeG08iW1WcnsNsVeJWTooO+N69wTXcY7mJa4",
+	"EMhGY8tubrrvYCZ8jbOay0+/7/XOzBXa1yZbqDOHhAJI+BwxEBbjsfmeE4Vom7o3CXWJTLapDdD4AGVn",
+	"yxLn0crPHEliRwD0we+EbXHjqiSZrHrBpKF5fY9Se9cGWl0gktuX1kAwl1LWc9fXZIQ3sMp1RuIOG9yB",
+	"5oejksLhrVDKZpSgMZ0wLBbncnbD9zPs7HizxHSmCYIPgtkNHPzrH/8M6rYJjDL4EGTZ5fmmNxFiprsW",
+	"YDKi7tnllDmXvCI/DVFEWRNAwMMJpbEvz3Ix9aUNfnR+Jv88h/C8ChKOOBC0T1hCwBm+Aa1E0Ol//j+B",
+	"QwrEhNFkbAx1fAMTQdOr95hggaGQiyDCaKwted4nlbTe1QYReNUGnuRMCojIgqvyKCgCc308vN4nfdKm",
+	"REpuTAlvyr9rEqqJfKLdoyYIWvkcWRO8UWgDFqW+Kmmy/SZmiPUJyCoDQStDlolKIMQBJLqHRu6wJAE0",
+	"1fZxxAEdyWmKg7iVlAeNg7qEVMWZdMQjKOtbEYCKDTpWLadxXc8RqE4SdbmQozmNua6mLo2NRvq+sY2W",
+	"YQICHVQLFCAqOK+v6KwPvoNK0Dcx974XVPWlJbUDBUVWQxHkiyh8IK1MvVFpxDptVzlBJXDZrEFVAWlc",
+	"bDCkETaTSSBD0QQJuSJ0TkyCkSuisZ9Ntd+cUTKWa0hmUS+b29iaxGDa0sO28+CCMt2fZoLJWEFwrDAq",
+	"38WqvpSyCDFfZV0jczYE0Bn8PZGHo1uQNcEMcnUMCkPL3cmgehsICsZIF2LJEZIkTZhURwY9y1JprZKp",
+	"0fN8L/XavL16o94wt7QInGGv6T2vN+rPdXpkokTPrg3ayj/GLg3QIuB978OxAUxKfoZgpCmpmG5O9cOI",
+	"0WmfBIUb/oGvzEcOsCoeDtKFA4VwPqFzQ536upveb3pf6Sjymuld/TNoLonlekjtNxpLrV8EuhG7EzGN",
+	"i71elnXNrTswMUb1grj2mp8upc04nULpmqSj8gELnS3nueiE6oMm4JhnlWeX0hanWiktbY9KT00gu00v",
+	"DSK/odFiTWOb7RraLHd6uC3qLukG3N6J3IdYXjVcKD0AGxkKsSTn5djQjDJpWmBd4nqg4XMtm+5jN9dl",
+	"7Nb3XjT2N3nF9vJSQJq43F1vZR2DysnHnrUUEUUuksyT7xJkycpBSLe+txtBPhlSyKLNGHhEGZghOotR",
+	"HZybIkFp3qW99Rz2Rp/MJzi0QbcxAjpTr0Vc8K7TA7vXe7v2xcAHVwjNbNNKIOBwh/dJwBGXB3kuKINj",
+	"FIDKWCra9HaogEMQxpQj1bQBUJLWMNJEVKWM6EuLIOKSENw6PNC3ErCC3JbtYgIguOgeq4aKfRJSeoVR",
+	"HRwJoxCtoaGkkG16aGOMmKUdN30ts4vlprr2RmXXnzdABBccDBfAEIoC2tRP2/oOxP0+GamWnwrdUzU+",
+	"Qabo0DQlUqCYLErF1qlWfY0EdCNp37xdPAID1a4eEkhrRatEZRdJ1q2dG3qsndEYhwvda43rWm57vubG",
+	"hKYhg3mxiJExvhQL8RTX+gq6S1wfWtL8VuR1jrYFg4TDUBmKIOOhjMeyZ5rPJqpq5Y8clxU3+958/4iS",
+	"0xTOOFBwMdtAWekeadKsS2a5jabb4GanUr0vyjfa1V9/lX2qtetafD9/gvVOqLZ2Fq9BoIVeALjk8nmW",
+	"X74b89IVGEKOUnkgJTvfARHmIVWXOLT9CcOJqlBaczYZk5eej7RK22aMX2jA/Om/TY/hb6Vn9DfSyPfb",
+	"aODrHpUR4K5ud7vBQNPQ+fbyMc3QrLeOqy2mNnToKNP0UtXSRBizwEaCq/e1Pw8ae3e/Uui7eW8TNBVG",
+	"crd2QzkpY5/kPZOljsQxJLqRsm2BEy7CGGXtFHWkQ5fu+ZbkAnvnMaj3yZHq+aFb86mwIc3M+X351541",
+	"oCyVotQwAhUo+oSqe6Uj7YMKPEVgom6rTVFVx2VmOiBpPfY0UczhFPVJkLsxGpjbXDzfxAPGStTbwKbT",
+	"Ac3d330s78xxRXgjD23vgVmjzNTS2HpSsj9oHNz9UtrlV73w6u4X0sbH8oX9/U3AyveZ/XJ2bBu6Sz1A",
+	"jlK738meRQvAmPmlfp++H8roXIqxFR9Bu9BBWkGi2qYbz8TXAa0+MREtVbcV0TmJKYxAJbDOxCHmM8qx",
+	"9sGgEDCcSGEQVOtAmdt0zvvE2DZR5tiqUJoWsMOF/tc49yMcq6uscyaFBPG1D9cnMI4BFEBKgLqO6gYh",
+	"vw58BX3nJkSxqhdm8A8cY0jAGWUiGSeIoya46L2t/WRDpcOFQDpO1ycATCG78kHwOgBDJOYIERMQ9UG7",
+	"e/xWd2SSLqdvJBu305ioqJwjpNMpVJYdkRKNJhxKJ5Ujqc+E6qi8t//8wH/xMouPBlG0O53uLhaLhY7X",
+	"toB0fvTqWr5BwGcqzjZBSIC56uotnXRdDSP/P01iCCqUqECiuqmYBmiDvwQ+CH6U/6vJ//1H4AOoPGz1",
+	"cggZwxLrWghWAVbR1hlD6oKymWNH+Y/Sxk0YUqjPjkgKXrUkigAcWndUR8o1zfuAU7uTMBH6Ne2Rx5Re",
+	"KbmtAiAqkhrcxPwmaCoNo3bsg8DYsLZvsuYSqinUXkzWrftfy4XtCal6wUTHenVpgwQy6HvdP/U98IP/",
+	"ww+NeqMR5ELV+pOcIzc+d0J+1n1Nx3pVIlOnG/QNqDiZEt4EbVW/mw+i1NQPFOhSRlXeW/VB2/jzPpCG",
+	"U59U8pqu6oNTq3FAxXQ4D+SxmXZaVR+0bHPLPjnMGL58YblmwgWdIqYHZRfu+0TfuK/6wJZ1g8om9wck",
+	"GFrZ94k24X1wqArJfHBkWixUChq36oOusz2EwUDaYi3ISTH5lpGSR4cKdSomcnToUs4dJQ43dH16hpR3",
+	"LJWUGcOmPGbdLx6k3cv4ted7kpSdl0zuNntXfxZm47eKP6qzwWv2x0g2G9qj21rj1ySq0xkiN9NYo5DX",
+	"6GiEQ2SL7es5ATeN6+rfoo2SViYNMYHqTBwFiehG7ErEbx8zkscvT10LEf0DRauKzdHYLtN0r9UkklL+",
+	"0rd6upZlveohv+57AahI/q0rGVf1gbratZO5YGvA/n5cC818JtoZq3p/62nsmHC9sgekpm+f/yIl2t+O",
+	"z/+2iZmj3y41c5QIhnGsOyTod/wMCKhCssvmT+ADBMMJ+I1igqI+USpmrtVVscunTkwNEccRAtg4Oqtt",
+	"LPtEmgBammopa+kcbChPJ3TeJyXNPpV9MZ8glT9OQ84qfg7TRoomQu3UPVsV2PeJqrA3iVBKUE1ZQrpQ",
+	"2CZQ890c631SFoNWppxJLSgT0xIB1PznkONZAEs3Zl0V5d+3HP0uAyW53r5rwyXyeP18Pvx7jY9IGs3L",
+	"Lc3TNimww4EquqhuIsA+p507b0ujtu+QSMMKaw2XrnSlCgZTLM3XrLNqIX+o256X2TYMjRjiE/cvSZmi",
+	"/ZVuKo9Pa+sjD0osSSFqxWT96eIKX0hf75Byh/Q2lMrJ76MsIncP2Xd06N1ellPhbqh+IGD5Bxq3mr0s",
+	"VJh2zCZUgAUSQFnsWLvOEYNz8lqXlqEoMTlR+a2GSD6Aok8s+fogIQLHYH+/2WjkS4isForgwgYMJSpV",
+	"sNBENDJN6IP9580Xr4rtlNz1JdnvJjxa8cXqTzPcrv4i2lMz1b/DeU9YEpIFABUxZCIhpWRTMcC31C67",
+	"um32Y7B113TcklyMiTaVl2s+TS1Bxf6ekN3PnuTePklLPWxMiSAUSUOQoHmqvVI7MYKL11kBXAQX2kjH",
+	"BPxZ5wnS6dLfdjRdwkxzsNcACjClXIDn9lG13iddU9eng1yrPxmnizTnmDttU4mGRU5AfE09mCqQHP7q",
+	"3zBTPjl7qcOSjka+ZgcQOl/LVqYeaH1+3Q7aKMFuK4yePMO+3JR5uxT7d+Wk5DoRr0/nmsP4/tySjORS",
+	"2rWPyhO3bfMbuAU5KVZb9+rKriwletE9BoJK2y3S1pgtZ62DlilmsM8iFOLI1MeVFsLu8D4ZSj9KTaJL",
+	"EHTF8g7P1wL7aY2MhXaIQjpFvE+C7Oa7Dojb9ssBqMD010HrWSpNjuqT9Iv0hxjthQEwokphVddketNk",
+	"3HYKdemnjDXpP1quuHjl/ImTxVnftDJtpcHzwRxilaIqmuFPanh+H2ahQqm6CiD5q6LrEfQ1neLtmKpb",
+	"GCxpst3PWZnT+gBEGbWXRSAMi37XEQfbtG8t8X53IYbVIoKCrtjOO8gq3i7VzRH967NLikZ1kUx/nl21",
+	"7lQt+bRe0B0kwVI/Y3Ot3+Ru+4SOACSgIOjtAYCWbVRJR7nZ7AzYJKDNzL6OmrtbRTRBUGyrGega5yDf",
+	"TzIAlZSsi10qqipiLqT3YaVsHbT6hKk8EIAxJda1IQhLZ8KZrMz6oz5SpMHRgfWpb3psxFsActXbA0X/",
+	"DkJ8FW0TYXF3DdJm2mWXoRTL9whDFAWN845UN1sgzz6PRMGbGje2Lkgpt6Vfr/23Q56Smm6knEePKWey",
+	"aOQCx7HbULwXMV7Tqwejw2UjSM7tdKykFfRaBWayKHeaVGIoC3XXHeGlXA+pR9ILzj5Vjx2CXq8J9EFF",
+	"S9bWfxc98BXiXhKd95DpLNflrcxJ6GY9xR6NXNI1SunF/lDPV4rI5IFQPG/7BQxRTMmYF+/9pmhNEW0i",
+	"ELV834z1EUdHDwr+mEdQ1kmj5EQKG6l/1UDZ0iVWvoQxeyi2a8Sa4JkuoFadgGy+MeuUkcaVngU+MIWa",
+	"9WdBVboiuk+S6o0RJCwOpIn78/npiZ+2rFDJhzN9ib+m+ueJhKEmEH/pJ43G8zAh+EZ9Qv71nnk2QTd9",
+	"8v5Dq107f9/af/GyYn/cQ4AfQd+r9z3wIxjSaFHVbwZ18Ku5sxLooaa5BeZ9knVnyUJ/+gdgVGwuvcpP",
+	"Sbwoj4+5OqM8ZqhrzW+tPHHYy9kT5m7e0NeItHFgT09doiUh+q6uEpmND5G5XW2u8+QYT/FNCcetE4O7",
+	"n5cac91qzoyR63dbjgQHM9PNJNJtnPCynaWNsdy3XMCFuv7tssEO1UpllF0gp4NVePTb0fcTMNIAA1gg",
+	"0zI5WWYUbIStxtdmvu8tirfJiWzn2eQxlq8R2pARdzMe2sRYOcxGrwC6YZ5zm2aC31vO0tXObm3uMsP+",
+	"t+0hPYQVV6T+nbz4NqXb6+rnvgkW2f1sPi/uSrwstyF8OqIrE5sW8u9NZFq4n4o6fCPJZlB187UX6LNz",
+	"X3tx6O7GjLeXS80lsmaBny6ldNJJdA27aqbo7SqpZfb6OUu8WZfa/7zU/YAXnpl6mNyjFF25Zzokl3uQ",
+	"61SRe5o1Ubm9vP2vAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
