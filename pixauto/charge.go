@@ -258,10 +258,29 @@ func (in *Initiator) Submit(ctx context.Context, attemptID string) error {
 	case err == nil:
 		return in.recordSubmitted(ctx, a, p)
 	case refusal(err) != "":
-		return in.recordRefused(ctx, a, err)
+		return in.refused(ctx, h, a, err)
 	default:
 		return err // outcome unknown: the attempt stays SENDING until reconciled
 	}
+}
+
+// refused records a refused send, unless the bank has the attempt after
+// all: another send of it (a sender still at it past the grace period, or
+// a job worked twice) may have created the payment while this one was on
+// its way, and the bank then refuses this one (its E2EID is taken) without
+// replaying the other's answer.
+func (in *Initiator) refused(ctx context.Context, h *holder, a *AttemptRecord, cause error) error {
+	var ae *fapi.APIError
+	if errors.As(cause, &ae) {
+		p, err := in.findAtBank(ctx, h, a)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			return in.recordSubmitted(ctx, a, p)
+		}
+	}
+	return in.recordRefused(ctx, a, cause)
 }
 
 // findAtBank looks an attempt up at the bank by its E2EID.
