@@ -159,7 +159,7 @@ func (e *env) judge(consents []*pixauto.ConsentRecord) (charges, duplicates int)
 		for ch, err := range in.ListCharges(e.t.Context(), pixauto.ChargeFilter{ConsentID: rec.ID}) {
 			require.NoError(e.t, err)
 			perConsent++
-			assert.Equal(e.t, pixauto.ChargeSettled, ch.Status, "charge %s due %s", ch.ID, ch.DueDate)
+			assert.Equal(e.t, pixauto.ChargeSettled, ch.Status, "charge %s due %s (failure code %q)", ch.ID, ch.DueDate, ch.FailureCode)
 			as, err := in.Attempts(e.t.Context(), ch.ID)
 			require.NoError(e.t, err)
 			require.Len(e.t, as, 1)
