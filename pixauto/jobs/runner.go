@@ -147,8 +147,9 @@ func (r *Runner) periodicJobs() []*river.PeriodicJob {
 }
 
 // Migrate creates or updates River's tables in the driver's database. It
-// is idempotent; on PostgreSQL, processes calling it together apply each
-// migration once. The store's own tables are the store's business.
+// is idempotent. On PostgreSQL, processes calling it together apply each
+// migration once; a SQLite file belongs to one process, which calls it
+// before Start. The store's own tables are the store's business.
 func (r *Runner) Migrate(ctx context.Context) error {
 	if err := r.cfg.Driver.migrate(ctx, r.log); err != nil {
 		return fmt.Errorf("jobs: migrate %s: %w", r.cfg.Driver.name, err)
