@@ -112,10 +112,16 @@ func liveHeap() uint64 {
 // with ListConsents, each page's charges stored by one InsertCharges
 // transaction. See billbench for the metrics.
 func BenchmarkBill100kConsents(b *testing.B) {
-	billbench.Benchmark(b, func(b *testing.B) pixauto.Store { return openTest(b) },
-		func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error {
+	billbench.Benchmark(b, billbench.Fixture{
+		Open: func(b *testing.B) pixauto.Store { return openTest(b) },
+		Insert: func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error {
 			return insertConsents(ctx, s.(*Store), recs)
-		})
+		},
+		Settle: func(ctx context.Context, s pixauto.Store) error {
+			_, err := s.(*Store).pool.Exec(ctx, `VACUUM (ANALYZE) pixauto_consent`)
+			return err
+		},
+	})
 }
 
 // insertConsents is InsertConsent for a fixture: one COPY.

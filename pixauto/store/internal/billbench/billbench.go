@@ -132,16 +132,32 @@ var Sizes = []struct {
 	N    int
 }{{"10k", 10_000}, {"100k", 100_000}}
 
-// Benchmark runs Bill over each of Sizes. open returns an empty store of
-// its own; insert stores a chunk of consents as fast as the store can
-// (the fixture is not measured). Iteration k bills cycle k, so that every
-// iteration plans a new charge per consent.
-func Benchmark(b *testing.B, open func(b *testing.B) pixauto.Store, insert func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error) {
+// Fixture is what a store gives the benchmark.
+type Fixture struct {
+	// Open returns an empty store of its own.
+	Open func(b *testing.B) pixauto.Store
+	// Insert stores a chunk of consents as fast as the store can.
+	Insert func(ctx context.Context, s pixauto.Store, recs []*pixauto.ConsentRecord) error
+	// Settle, if set, brings the stored consents to the state of consents
+	// stored long ago (PostgreSQL: vacuumed; SQLite: the WAL checkpointed),
+	// as a receiver's consents are when it bills them.
+	Settle func(ctx context.Context, s pixauto.Store) error
+}
+
+// Benchmark runs Bill over each of Sizes; the fixture is not measured.
+// Iteration k bills cycle k, so that every iteration plans a new charge
+// per consent.
+func Benchmark(b *testing.B, f Fixture) {
 	for _, size := range Sizes {
 		b.Run(size.Name, func(b *testing.B) {
-			s := open(b)
+			s := f.Open(b)
 			ctx := b.Context()
-			Fill(b, size.N, func(recs []*pixauto.ConsentRecord) error { return insert(ctx, s, recs) })
+			Fill(b, size.N, func(recs []*pixauto.ConsentRecord) error { return f.Insert(ctx, s, recs) })
+			if f.Settle != nil {
+				if err := f.Settle(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
 			in := Initiator(b, s)
 			var peakLive, peakHeap, retained uint64
 			k := 0
