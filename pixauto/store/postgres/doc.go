@@ -27,6 +27,10 @@
 // matches. TakeAuthorization is one DELETE … RETURNING. An iterator from
 // ListConsents or ListCharges holds a pool connection until its loop ends;
 // the loop body may use the store (it takes another connection).
+// InsertCharges inserts a whole batch in one statement (one array per
+// column); when a concurrent writer commits a conflicting record while it
+// runs, the batch's transaction is rolled back and run again, so that
+// every plan is still stored whole or skipped whole.
 //
 // [Store.Pool] is the pool, for sharing with River's pgx driver.
 package postgres
