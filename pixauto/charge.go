@@ -134,13 +134,11 @@ func (in *Initiator) newChargePlan(rec *ConsentRecord, req *payments.Request, re
 }
 
 func (in *Initiator) chargeByExternalID(ctx context.Context, receiverID, externalID string) (*ChargeRecord, error) {
-	for ch, err := range in.store.ListCharges(ctx, ChargeFilter{ReceiverID: receiverID}) {
+	for ch, err := range in.store.ListCharges(ctx, ChargeFilter{ReceiverID: receiverID, ExternalID: externalID, Limit: 1}) {
 		if err != nil {
 			return nil, err
 		}
-		if ch.ExternalID == externalID {
-			return ch, nil
-		}
+		return ch, nil
 	}
 	return nil, ErrNotFound
 }

@@ -114,7 +114,10 @@ func New(cfg Config) (*Initiator, error) {
 	if in.cfg.LeadDays == 0 {
 		in.cfg.LeadDays = 5
 	}
-	in.gen = &payments.Generator{ISPB: cfg.ISPB, Rand: cfg.Rand}
+	// E2EIDs are unique in the store (a unique index, across restarts and
+	// processes); the generator's own memory only needs to catch a broken
+	// random source, so a small window keeps memory flat.
+	in.gen = &payments.Generator{ISPB: cfg.ISPB, Rand: cfg.Rand, Remember: 4096}
 	for _, h := range cfg.Holders {
 		if err := in.addHolder(h); err != nil {
 			return nil, err

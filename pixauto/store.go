@@ -179,6 +179,9 @@ type ConsentFilter struct {
 type ChargeFilter struct {
 	ReceiverID string
 	ConsentID  string
+	// ExternalID selects the charge with the receiver's own id (use it
+	// with ReceiverID: the pair is unique).
+	ExternalID string
 	Statuses   []ChargeStatus
 	// DueFrom and DueTo bound DueDate, inclusive.
 	DueFrom, DueTo consent.Date

@@ -87,6 +87,9 @@ func (s *Store) ListCharges(ctx context.Context, f pixauto.ChargeFilter) iter.Se
 	if f.ConsentID != "" {
 		w.add("consent_id = ?", f.ConsentID)
 	}
+	if f.ExternalID != "" {
+		w.add("external_id = ?", f.ExternalID)
+	}
 	in(&w, "status", f.Statuses)
 	if !f.DueFrom.IsZero() {
 		w.add("due_date >= ?", dateArg(f.DueFrom))

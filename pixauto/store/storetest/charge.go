@@ -318,13 +318,13 @@ func exerciseListCharges(t *testing.T, newStore func(*testing.T) pixauto.Store) 
 		b.insertConsent(t, "k2")
 		for _, c := range []*pixauto.ChargeRecord{
 			{ID: "b", ReceiverID: "r1", ConsentID: "k1", Reference: "1", Status: pixauto.ChargePlanned,
-				DueDate: consent.MustDate("2025-08-01"), UpdatedAt: t0},
+				DueDate: consent.MustDate("2025-08-01"), UpdatedAt: t0, ExternalID: "INV-1"},
 			{ID: "a-2", ReceiverID: "r1", ConsentID: "k2", Reference: "2", Status: pixauto.ChargeSettled,
 				DueDate: consent.MustDate("2025-08-31"), UpdatedAt: t0.Add(-time.Microsecond)},
 			{ID: "B", ReceiverID: "r2", ConsentID: "k1", Reference: "3", Status: pixauto.ChargeFailed,
 				DueDate: consent.MustDate("2025-09-01"), UpdatedAt: t0.Add(time.Hour)},
 			{ID: "a_1", ReceiverID: "r2", ConsentID: "k2", Reference: "4", Status: pixauto.ChargePlanned,
-				DueDate: consent.MustDate("2025-07-31")},
+				DueDate: consent.MustDate("2025-07-31"), ExternalID: "INV-1"},
 			{ID: "A", ReceiverID: "r1", ConsentID: "k1", Reference: "5", Status: pixauto.ChargeRetrying},
 		} {
 			require.NoError(t, b.store.InsertCharge(b.ctx, c, newAttempt(c, c.ID+"-0", 0)))
@@ -336,18 +336,20 @@ func exerciseListCharges(t *testing.T, newStore func(*testing.T) pixauto.Store) 
 		f    pixauto.ChargeFilter
 		want []string
 	}{
-		"All":          {pixauto.ChargeFilter{}, []string{"A", "B", "a-2", "a_1", "b"}},
-		"ReceiverID":   {pixauto.ChargeFilter{ReceiverID: "r2"}, []string{"B", "a_1"}},
-		"ConsentID":    {pixauto.ChargeFilter{ConsentID: "k1"}, []string{"A", "B", "b"}},
-		"Statuses":     {pixauto.ChargeFilter{Statuses: []pixauto.ChargeStatus{pixauto.ChargePlanned, pixauto.ChargeFailed}}, []string{"B", "a_1", "b"}},
-		"DueFrom":      {pixauto.ChargeFilter{DueFrom: consent.MustDate("2025-08-31")}, []string{"B", "a-2"}},
-		"DueTo":        {pixauto.ChargeFilter{DueTo: consent.MustDate("2025-08-01")}, []string{"a_1", "b"}},
-		"DueRange":     {pixauto.ChargeFilter{DueFrom: consent.MustDate("2025-08-01"), DueTo: consent.MustDate("2025-08-31")}, []string{"a-2", "b"}},
-		"UpdatedSince": {pixauto.ChargeFilter{UpdatedSince: t0}, []string{"B", "b"}}, // inclusive; unset excluded
-		"After":        {pixauto.ChargeFilter{After: "a-2"}, []string{"a_1", "b"}},
-		"Limit":        {pixauto.ChargeFilter{Limit: 3}, []string{"A", "B", "a-2"}},
-		"Combined":     {pixauto.ChargeFilter{ReceiverID: "r1", Statuses: []pixauto.ChargeStatus{pixauto.ChargePlanned, pixauto.ChargeSettled}, Limit: 1}, []string{"a-2"}},
-		"NoMatch":      {pixauto.ChargeFilter{ConsentID: "k3"}, []string{}},
+		"All":                   {pixauto.ChargeFilter{}, []string{"A", "B", "a-2", "a_1", "b"}},
+		"ReceiverID":            {pixauto.ChargeFilter{ReceiverID: "r2"}, []string{"B", "a_1"}},
+		"ConsentID":             {pixauto.ChargeFilter{ConsentID: "k1"}, []string{"A", "B", "b"}},
+		"Statuses":              {pixauto.ChargeFilter{Statuses: []pixauto.ChargeStatus{pixauto.ChargePlanned, pixauto.ChargeFailed}}, []string{"B", "a_1", "b"}},
+		"DueFrom":               {pixauto.ChargeFilter{DueFrom: consent.MustDate("2025-08-31")}, []string{"B", "a-2"}},
+		"DueTo":                 {pixauto.ChargeFilter{DueTo: consent.MustDate("2025-08-01")}, []string{"a_1", "b"}},
+		"DueRange":              {pixauto.ChargeFilter{DueFrom: consent.MustDate("2025-08-01"), DueTo: consent.MustDate("2025-08-31")}, []string{"a-2", "b"}},
+		"UpdatedSince":          {pixauto.ChargeFilter{UpdatedSince: t0}, []string{"B", "b"}}, // inclusive; unset excluded
+		"After":                 {pixauto.ChargeFilter{After: "a-2"}, []string{"a_1", "b"}},
+		"Limit":                 {pixauto.ChargeFilter{Limit: 3}, []string{"A", "B", "a-2"}},
+		"Combined":              {pixauto.ChargeFilter{ReceiverID: "r1", Statuses: []pixauto.ChargeStatus{pixauto.ChargePlanned, pixauto.ChargeSettled}, Limit: 1}, []string{"a-2"}},
+		"NoMatch":               {pixauto.ChargeFilter{ConsentID: "k3"}, []string{}},
+		"ExternalID":            {pixauto.ChargeFilter{ExternalID: "INV-1"}, []string{"a_1", "b"}},
+		"ReceiverAndExternalID": {pixauto.ChargeFilter{ReceiverID: "r2", ExternalID: "INV-1"}, []string{"a_1"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
