@@ -225,6 +225,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	do(chromedp.SetValue(chromedp.ID("consent"), ""), chromedp.SetValue(chromedp.ID("due-from"), "2026-11-26"),
 		chromedp.SetValue(chromedp.ID("due-to"), "2026-11-27"), chromedp.Click(chromedp.ID("apply")), reloaded(n))
 	require.Equal(t, []string{d.failed, d.settled}, chargeIDs())
+	// A filter edited but not applied does not change what is exported.
+	do(chromedp.SetValue(chromedp.ID("status"), "CANCELLED"))
 	do(func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, tg, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true),

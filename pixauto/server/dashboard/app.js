@@ -9,7 +9,9 @@
   var body = document.body;
   var today = body.getAttribute("data-today");
   var $ = function (id) { return document.getElementById(id); };
-  var state = { key: null, receiver: null, view: "charges", rows: [], consents: [], cursor: null, seq: 0 };
+  // query is the filter of the charges on screen, as last applied: the
+  // exports use it, not fields edited since.
+  var state = { key: null, receiver: null, view: "charges", rows: [], consents: [], cursor: null, seq: 0, query: null };
 
   function setState(s) { body.setAttribute("data-state", s); }
   function bump(attr) { body.setAttribute(attr, String(Number(body.getAttribute(attr) || "0") + 1)); }
@@ -190,6 +192,7 @@
 
   function reload() {
     state.seq++;
+    state.query = chargeQuery();
     state.rows = [];
     state.consents = [];
     state.cursor = null;
@@ -199,7 +202,7 @@
 
   function loadPage(seq) {
     var consents = state.view === "consents";
-    var q = consents ? new URLSearchParams() : chargeQuery();
+    var q = new URLSearchParams(consents ? "" : state.query);
     q.set("limit", String(consents ? 100 : PAGE));
     if (consents && $("consent-status").value) { q.set("status", $("consent-status").value); }
     if (state.cursor) { q.set("cursor", state.cursor); }
@@ -350,7 +353,7 @@
   // Exports: the file is fetched with the key in the header (never in the
   // URL) and saved from a blob.
   function exportAs(format) {
-    var q = chargeQuery();
+    var q = new URLSearchParams(state.query || chargeQuery());
     q.set("format", format);
     $("error").textContent = "";
     $("summary").setAttribute("data-export", "running");
