@@ -55,7 +55,7 @@ func TestFaultMatrix(t *testing.T) {
 				// The bank holds its answer until the client gives up: a
 				// short client timeout is what is being tested here.
 				cfg := e.Bank.FAPIConfig(e.Bank.ITP)
-				cfg.Timeout = 300 * time.Millisecond
+				cfg.Timeout = time.Second // short, yet ample for the normal calls after the fault on a loaded machine
 				fc, err := fapi.New(cfg)
 				require.NoError(t, err)
 				e.FAPI = fc

@@ -385,6 +385,7 @@ func (c *ServeCommand) banner(cfg serveConfig, apiURL, callbackURL, db string, b
 	}
 	fmt.Fprintf(w, "pixauto reference server (%s)\n\n", mode)
 	fmt.Fprintf(w, "  API        %s/v1   (OpenAPI: openapi/pixauto.yaml)\n", apiURL)
+	fmt.Fprintf(w, "  dashboard  %s/dashboard   (sign in with a receiver's API key)\n", apiURL)
 	fmt.Fprintf(w, "  callback   %s   (the ITP's redirect URI)\n", callbackURL)
 	fmt.Fprintf(w, "  health     %s/healthz  %s/readyz  %s/metrics\n", apiURL, apiURL, apiURL)
 	fmt.Fprintf(w, "  database   %s\n", db)
