@@ -20,8 +20,11 @@ import (
 	"github.com/ofb-go/pixauto/fapi"
 	"github.com/ofb-go/pixauto/internal/pki"
 	"github.com/ofb-go/pixauto/pixauto"
+	"github.com/ofb-go/pixauto/pixauto/jobs"
 	"github.com/ofb-go/pixauto/pixauto/sandbox"
 	"github.com/ofb-go/pixauto/pixauto/server"
+	"github.com/ofb-go/pixauto/pixauto/store/postgres"
+	"github.com/ofb-go/pixauto/pixauto/store/sqlite"
 )
 
 // ServeCommand runs the reference server: the receivers' API, the payer's
@@ -265,8 +268,22 @@ func (c *ServeCommand) serve(ctx context.Context, cfg serveConfig, log *slog.Log
 	handler.Lock()
 	handler.h = srv.Handler()
 	handler.Unlock()
+	// The Initiator's due work, the holders' notifications and the
+	// outbound webhook deliveries run as River jobs on the store's own
+	// database: several processes on one PostgreSQL share them.
+	runner, err := jobs.New(jobs.Config{
+		Initiator: in, Store: st, Driver: jobsDriver(st), Logger: log,
+		SyncInterval: cfg.duration(cfg.SyncInterval), DeliverInterval: cfg.duration(cfg.DeliverInterval),
+		Deliver: func(ctx context.Context) error { _, err := deliverer.DeliverDue(ctx); return err },
+	})
+	if err != nil {
+		return err
+	}
+	if err := runner.Migrate(ctx); err != nil {
+		return fmt.Errorf("serve: jobs: %w", err)
+	}
 	holderHook.Lock()
-	holderHook.h = in.WebhookHandler(pixauto.WebhookOptions{})
+	holderHook.h = in.WebhookHandler(pixauto.WebhookOptions{Dispatch: runner.Dispatch()})
 	holderHook.Unlock()
 
 	var demoKey string
@@ -280,11 +297,16 @@ func (c *ServeCommand) serve(ctx context.Context, cfg serveConfig, log *slog.Log
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- apiSrv.Serve(apiLn) }()
 
-	var wg sync.WaitGroup
 	loops, stop := context.WithCancel(ctx)
-	defer func() { stop(); wg.Wait() }()
-	wg.Go(func() { deliverer.Run(loops, cfg.duration(cfg.DeliverInterval)) })
-	wg.Go(func() { syncLoop(loops, in, cfg.duration(cfg.SyncInterval), log) })
+	defer stop()
+	if err := runner.Start(loops); err != nil {
+		return fmt.Errorf("serve: jobs: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(stopCtx)
+	}()
 
 	c.banner(cfg, apiURL, callbackURL, dbName, bank, demoKey)
 	if c.Started != nil {
@@ -360,21 +382,12 @@ func sandboxDemo(ctx context.Context, st stores, in *pixauto.Initiator) (string,
 	return key, err
 }
 
-// syncLoop runs the Initiator's reconciliation every interval.
-func syncLoop(ctx context.Context, in *pixauto.Initiator, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		res, err := in.Sync(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.WarnContext(ctx, "sync", "submitted", res.Submitted, "followed", res.Followed, "consents", res.Consents, "errors", len(res.Errors), "err", err)
-		}
+// jobsDriver is River's driver on the store's database.
+func jobsDriver(st stores) jobs.Driver {
+	if pg, ok := st.(*postgres.Store); ok {
+		return jobs.Postgres(pg.Pool())
 	}
+	return jobs.SQLite(st.(*sqlite.Store).DB())
 }
 
 func (c *ServeCommand) banner(cfg serveConfig, apiURL, callbackURL, db string, bank *sandbox.Bank, demoKey string) {

@@ -12,6 +12,7 @@ import (
 // Job kinds, as stored in River's river_job.kind column.
 const (
 	KindCleanup      = "pixauto_cleanup"
+	KindDeliver      = "pixauto_deliver"
 	KindConsentCheck = "pixauto_consent_check"
 	KindFollow       = "pixauto_follow"
 	KindNotification = "pixauto_notification"
@@ -152,6 +153,22 @@ func (CleanupArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 1,
 		Priority:    priorityLow,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}
+}
+
+// DeliverArgs runs Config.Deliver: the reference server's outbound webhook
+// deliveries that are due (their back-off schedule is stored with them).
+type DeliverArgs struct{}
+
+// Kind is KindDeliver.
+func (DeliverArgs) Kind() string { return KindDeliver }
+
+// InsertOpts makes the job unique while live and not retried: the next
+// period is its retry.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 1,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	}
 }

@@ -47,6 +47,12 @@ type Config struct {
 	// CleanupInterval is the period of the cleanup job. Zero means
 	// DefaultCleanupInterval; negative means no periodic cleanup.
 	CleanupInterval time.Duration
+	// Deliver, if set, is run by a periodic job every DeliverInterval: the
+	// reference server passes its outbound webhook Deliverer's DeliverDue,
+	// so deliveries and their retries with back-off run on River.
+	Deliver func(ctx context.Context) error
+	// DeliverInterval is the period of the deliver job. Zero means 5 s.
+	DeliverInterval time.Duration
 	// Batch bounds how many records of each kind one sync enqueues. Zero
 	// means pixauto.SyncBatch.
 	Batch int
@@ -128,6 +134,9 @@ func (c Config) withDefaults() Config {
 	if c.Batch == 0 {
 		c.Batch = pixauto.SyncBatch
 	}
+	if c.DeliverInterval == 0 {
+		c.DeliverInterval = 5 * time.Second
+	}
 	return c
 }
 
@@ -143,6 +152,9 @@ func (r *Runner) periodicJobs() []*river.PeriodicJob {
 	}
 	add(KindSync, r.cfg.SyncInterval, SyncArgs{})
 	add(KindCleanup, r.cfg.CleanupInterval, CleanupArgs{})
+	if r.cfg.Deliver != nil {
+		add(KindDeliver, r.cfg.DeliverInterval, DeliverArgs{})
+	}
 	return out
 }
 

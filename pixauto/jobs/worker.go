@@ -30,6 +30,12 @@ func (r *Runner) workers() *river.Workers {
 		return r.done(ctx, job.Kind, job.Args.ID, r.cfg.Initiator.HandleNotification(ctx, job.Args.Notification()))
 	}))
 	river.AddWorker(ws, river.WorkFunc(r.workCleanup))
+	river.AddWorker(ws, river.WorkFunc(func(ctx context.Context, _ *river.Job[DeliverArgs]) error {
+		if r.cfg.Deliver == nil {
+			return nil
+		}
+		return r.cfg.Deliver(ctx)
+	}))
 	return ws
 }
 
