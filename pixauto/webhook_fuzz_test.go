@@ -26,7 +26,7 @@ func FuzzParseNotification(f *testing.F) {
 	const paymentPath = WebhookPrefix + "v2/pix/recurring-payments/TXpRMU9UQTROMWhZV2xSU1FUazJSMDl"
 	body := `{"data":{"timestamp":"2026-11-23T13:00:00Z","eventType":"STATE_CHANGED"}}`
 	f.Add("POST", consentPath, "b6f1c4e2-0c1e-4f3a-9e1a-1234567890ab", []byte(body))
-	f.Add("POST", paymentPath, "b6f1c4e2", []byte(`{"data":{"timestamp":"2026-11-23T13:00:00.123Z"}}`))
+	f.Add("POST", paymentPath, "b6f1c4e2", []byte(`{"data":{"timestamp":"2026-11-23T13:00:00Z"}}`))
 	f.Add("GET", consentPath, "id-1", []byte(body))
 	f.Add("POST", WebhookPrefix+"v0/recurring-consents/urn:a:b", "id-1", []byte(body))
 	f.Add("POST", WebhookPrefix+"v2/recurring-consents/not-a-urn", "id-1", []byte(body))
