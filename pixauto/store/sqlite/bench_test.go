@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -56,7 +55,7 @@ func BenchmarkInsertCharge(b *testing.B) {
 const streamRows = 100_000
 
 // BenchmarkListChargesStream reads 100,000 charges through one ListCharges
-// loop. peak-heap-B is the largest live heap seen while iterating, above
+// loop (see billbench.StreamCharges). peak-heap-B is the largest live heap seen while iterating, above
 // the heap before the loop: it stays flat (a few records), whatever the
 // number of rows, because rows are streamed, never collected.
 func BenchmarkListChargesStream(b *testing.B) {
@@ -71,43 +70,7 @@ func BenchmarkListChargesStream(b *testing.B) {
 		FROM n`, streamRows)
 	require.NoError(b, err)
 
-	var peak uint64
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		base := liveHeap()
-		b.StartTimer()
-		n := 0
-		for c, err := range s.ListCharges(ctx, pixauto.ChargeFilter{}) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			if c.Amount != 14990 {
-				b.Fatalf("charge %s: amount %d", c.ID, c.Amount)
-			}
-			n++
-			if n%10_000 == 0 {
-				b.StopTimer()
-				if h := liveHeap(); h > base {
-					peak = max(peak, h-base)
-				}
-				b.StartTimer()
-			}
-		}
-		if n != streamRows {
-			b.Fatalf("%d rows, want %d", n, streamRows)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*streamRows), "ns/row")
-	b.ReportMetric(float64(peak), "peak-heap-B")
-}
-
-// liveHeap returns the bytes of live heap objects after a collection.
-func liveHeap() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	billbench.StreamCharges(b, s, streamRows)
 }
 
 // BenchmarkBill100kConsents runs Initiator.Bill over 10,000 and 100,000

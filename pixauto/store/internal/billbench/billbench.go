@@ -246,3 +246,49 @@ func (s *sampler) stop() (live, heap, retained uint64) {
 	}
 	return above(s.live, s.base[0]), above(s.heap, s.base[1]), above(after, s.base[0])
 }
+
+// StreamCharges reads rows charges (stored by the caller, all of amount
+// 14990) through one ListCharges loop per iteration. peak-heap-B is the
+// largest live heap seen while iterating, above the heap before the loop:
+// it stays flat (a few records), whatever the number of rows, because rows
+// are streamed, never collected.
+func StreamCharges(b *testing.B, s pixauto.Store, rows int) {
+	ctx := b.Context()
+	var peak uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		base := liveHeap()
+		b.StartTimer()
+		n := 0
+		for c, err := range s.ListCharges(ctx, pixauto.ChargeFilter{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c.Amount != 14990 {
+				b.Fatalf("charge %s: amount %d", c.ID, c.Amount)
+			}
+			n++
+			if n%10_000 == 0 {
+				b.StopTimer()
+				if h := liveHeap(); h > base {
+					peak = max(peak, h-base)
+				}
+				b.StartTimer()
+			}
+		}
+		if n != rows {
+			b.Fatalf("%d rows, want %d", n, rows)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	b.ReportMetric(float64(peak), "peak-heap-B")
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
